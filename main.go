@@ -1,0 +1,158 @@
+// Command otter-entrypoint is PID 1 for Alibaba Otter's containers: it renders
+// otter.properties, builds the java command line, runs java in the foreground
+// as its child (forwarding signals, reaping orphans, stopping within a grace
+// period) and serves health probes and Prometheus metrics.
+//
+// This file holds the wiring and the command-line dispatch only; each
+// subcommand lives in a cmd_*.go file beside it.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"otter-entrypoint/supervisor"
+)
+
+// Exit codes of the entrypoint itself (sysexits.h where one fits).
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2  // bad command line
+	exitUnavailable = 69 // EX_UNAVAILABLE: a dependency never became reachable
+	exitSoftware    = 70 // EX_SOFTWARE: Otter's JVM exited although nothing asked it to stop
+	exitConfig      = 78 // EX_CONFIG: invalid settings or configuration
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	// Signal handling must be in place before anything else happens: a Go
+	// PID 1 without a handler exits on the first TERM, HUP or QUIT.
+	sigs := supervisor.Notify()
+	os.Exit(run(&app{
+		stdin:   os.Stdin,
+		stdout:  os.Stdout,
+		stderr:  os.Stderr,
+		environ: os.Environ(),
+		signals: sigs,
+		now:     time.Now,
+	}, os.Args[1:]))
+}
+
+// app is what every subcommand gets from main: its streams, its environment,
+// the signal source and the clock. Nothing reads os.* directly below main.
+type app struct {
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
+	environ []string
+	signals *supervisor.Signals
+	now     func() time.Time
+}
+
+// getenv looks a variable up in the app's environment.
+func (a *app) getenv(name string) (string, bool) {
+	for i := len(a.environ) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(a.environ[i], "="); ok && k == name {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// envMap returns the environment as a map (later entries win), the form
+// caarlos0/env takes.
+func (a *app) envMap() map[string]string {
+	m := make(map[string]string, len(a.environ))
+	for _, kv := range a.environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(a *app, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run -- CMD [ARGS...]   run any command as the container's main process", cmdRun},
+		{"manager", "manager [--dry-run]    render the config and run Otter's manager", cmdManager},
+		{"node", "node [--dry-run]       render the config and run an Otter node", cmdNode},
+		{"render", "render manager|node    print the rendered otter.properties (secrets masked)", cmdRender},
+		{"healthcheck", "healthcheck [livez|readyz]  ask the running entrypoint's probe endpoint", cmdHealthcheck},
+		{"version", "version                print the version", cmdVersion},
+		{"help", "help                   print this help", cmdHelp},
+	}
+}
+
+func run(a *app, args []string) int {
+	if len(args) == 0 {
+		usage(a.stderr)
+		return exitUsage
+	}
+	name := args[0]
+	if name == "--help" || name == "-h" || name == "-help" {
+		name = "help"
+	}
+	if name == "--version" || name == "-version" {
+		name = "version"
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(a, args[1:])
+		}
+	}
+	fmt.Fprintf(a.stderr, "otter-entrypoint: unknown command %q\n\n", args[0])
+	usage(a.stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: otter-entrypoint COMMAND [ARGS...]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %s\n", c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Settings are environment variables; see README.md for the full table.")
+}
+
+func cmdHelp(a *app, args []string) int {
+	usage(a.stdout)
+	return exitOK
+}
+
+func cmdVersion(a *app, args []string) int {
+	goVersion := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goVersion = bi.GoVersion
+	}
+	fmt.Fprintf(a.stdout, "otter-entrypoint %s (%s)\n", version, goVersion)
+	return exitOK
+}
+
+// exitCoder is implemented by errors that decide the process's exit code.
+type exitCoder interface{ ExitCode() int }
+
+// exitCodeOf picks the exit code for err: its own ExitCode() when it has one,
+// exitFailure otherwise.
+func exitCodeOf(err error) int {
+	var ec exitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	return exitFailure
+}
