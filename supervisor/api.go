@@ -5,6 +5,7 @@ package supervisor
 
 import (
 	"context"
+	"io"
 	"syscall"
 	"time"
 )
@@ -34,6 +35,11 @@ type Config struct {
 	Env []string
 	// Dir is the child's working directory ("": the supervisor's own).
 	Dir string
+	// Stdin, Stdout and Stderr are the child's streams (nil: the
+	// supervisor's own). Files are handed over as they are, so the child's
+	// output is never copied, re-encoded or buffered.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
 	// StopTimeout is how long the child may take to exit after TERM/INT
 	// before its process group is killed.
 	StopTimeout time.Duration

@@ -26,16 +26,6 @@ func (e ExitStatus) String() string {
 	return fmt.Sprintf("exited with code %d", e.Code)
 }
 
-func exitStatusOf(ws syscall.WaitStatus) ExitStatus {
-	switch {
-	case ws.Signaled():
-		return ExitStatus{Signal: ws.Signal()}
-	case ws.Exited():
-		return ExitStatus{Code: ws.ExitStatus()}
-	}
-	return ExitStatus{Code: int(ws)}
-}
-
 // Result is what Run reports.
 type Result struct {
 	// Status is how the child ended (zero if it never started).

@@ -1,29 +1,138 @@
 package supervisor
 
 import (
+	"bufio"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Signals receives the signals the supervisor handles. Create it with
-// Notify as the very first thing in main.
+// Notify as the very first thing in main: a Go PID 1 without a handler for
+// a signal exits with status 2 when it arrives, and the kernel then kills
+// everything else in the container.
 type Signals struct {
+	// C delivers the signals. Its buffer is large so that a burst is never
+	// dropped while the supervisor forwards the previous one.
 	C chan os.Signal
+	// InheritedIgnored lists the signals that were ignored when the process
+	// started and that stay ignored, so the child inherits SIG_IGN for them.
+	InheritedIgnored []syscall.Signal
 }
+
+// signals the Go runtime leaves untouched until they are asked for, so an
+// inherited SIG_IGN is still visible (and still inherited by children) when
+// main starts. For every other signal the runtime has already installed its
+// own handler, so an inherited SIG_IGN cannot be seen or kept.
+var keepIgnored = [...]syscall.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGCONT, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU}
 
 // Notify starts receiving every signal the supervisor forwards or acts on.
 func Notify() *Signals {
+	ignored := ignoredAtStart()
 	s := &Signals{C: make(chan os.Signal, 4096)}
-	signal.Notify(s.C, handledSignals()...)
+	var want []os.Signal
+	for _, sig := range handled() {
+		if ignored&sigBit(sig) != 0 && isKeepIgnored(sig) {
+			s.InheritedIgnored = append(s.InheritedIgnored, sig.(syscall.Signal))
+			continue
+		}
+		want = append(want, sig)
+	}
+	signal.Notify(s.C, want...)
 	return s
 }
 
 // Stop stops the delivery of signals to s.
 func (s *Signals) Stop() { signal.Stop(s.C) }
 
-func handledSignals() []os.Signal {
-	return []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGCHLD}
+// handled lists every signal the supervisor asks for: the forwarded ones,
+// CHLD (reaping), and TTIN/TTOU (received and dropped, so that writing its
+// logs to a terminal can never stop the supervisor).
+func handled() []os.Signal {
+	out := []os.Signal{syscall.SIGCHLD, syscall.SIGTTIN, syscall.SIGTTOU}
+	for _, s := range forwardable() {
+		out = append(out, s)
+	}
+	return out
 }
 
-func signalName(s syscall.Signal) string { return s.String() }
+// forwardable lists the signals forwarded to the child: every catchable
+// signal except CHLD, URG (the Go runtime's preemption signal), TTIN and
+// TTOU, and the synchronous fault signals.
+func forwardable() []syscall.Signal {
+	var out []syscall.Signal
+	for n := 1; n <= 64; n++ {
+		sig := syscall.Signal(n)
+		if isForwardable(sig) {
+			out = append(out, sig)
+		}
+	}
+	return out
+}
+
+func isForwardable(sig syscall.Signal) bool {
+	switch sig {
+	case syscall.SIGKILL, syscall.SIGSTOP, // cannot be caught
+		syscall.SIGCHLD, syscall.SIGURG, syscall.SIGTTIN, syscall.SIGTTOU,
+		syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGILL,
+		syscall.SIGTRAP, syscall.SIGSYS, syscall.SIGABRT, syscall.SIGSTKFLT:
+		return false
+	}
+	// 32 and 33 are glibc's internal signals; the Go runtime reserves them.
+	return sig >= 1 && sig <= 64 && sig != 32 && sig != 33
+}
+
+func isKeepIgnored(sig os.Signal) bool {
+	for _, k := range keepIgnored {
+		if k == sig {
+			return true
+		}
+	}
+	return false
+}
+
+func sigBit(sig os.Signal) uint64 {
+	n := int(sig.(syscall.Signal))
+	if n < 1 || n > 64 {
+		return 0
+	}
+	return 1 << uint(n-1)
+}
+
+// ignoredAtStart reads SigIgn from /proc/self/status. Zero when unknown.
+func ignoredAtStart() uint64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "SigIgn:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				return 0
+			}
+			return n
+		}
+	}
+	return 0
+}
+
+// SignalName returns the conventional name of sig without the SIG prefix,
+// e.g. "TERM", or "RTMIN+5" for realtime signals.
+func SignalName(sig syscall.Signal) string {
+	if n := unix.SignalName(sig); n != "" {
+		return strings.TrimPrefix(n, "SIG")
+	}
+	if sig >= 34 && sig <= 64 {
+		return "RTMIN+" + strconv.Itoa(int(sig)-34)
+	}
+	return strconv.Itoa(int(sig))
+}
+
+func signalName(s syscall.Signal) string { return SignalName(s) }

@@ -1,25 +1,317 @@
 package supervisor
 
 import (
+	"context"
 	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 )
 
 // Supervisor runs one main child. Create it with New and call Run once.
+//
+// While Run is active the supervisor is the only code in the program that
+// waits for child processes (it reaps every process re-parented to it).
+// Other code that needs to run a process at that time must use Exec, which
+// registers the process with the reaper before it can exit.
 type Supervisor struct {
 	cfg Config
 	log *zap.Logger
 	now func() time.Time
+	r   *reaper
 }
 
 // New returns a Supervisor for cfg. log and now must not be nil.
 func New(cfg Config, log *zap.Logger, now func() time.Time) *Supervisor {
-	return &Supervisor{cfg: cfg, log: log, now: now}
+	return &Supervisor{cfg: cfg, log: log, now: now, r: newReaper()}
 }
 
-// Run runs the child to its end and returns how it ended.
+// StartError reports that the child could not be started. Its ExitCode
+// follows the shell: 127 when the command is not found, 126 when it is
+// found but cannot be executed.
+type StartError struct {
+	Path string
+	Err  error
+}
+
+func (e *StartError) Error() string {
+	switch e.ExitCode() {
+	case 127:
+		return "command not found: " + e.Path + ": " + e.Err.Error() + " (check the command name and PATH)"
+	case 126:
+		return "command not executable: " + e.Path + ": " + e.Err.Error() + " (check its permissions and format)"
+	}
+	return "cannot start " + e.Path + ": " + e.Err.Error()
+}
+
+func (e *StartError) Unwrap() error { return e.Err }
+
+// ExitCode is 127 for a missing command, 126 for one that cannot run.
+func (e *StartError) ExitCode() int {
+	switch {
+	case errors.Is(e.Err, exec.ErrNotFound), errors.Is(e.Err, syscall.ENOENT):
+		return 127
+	case errors.Is(e.Err, syscall.EACCES), errors.Is(e.Err, syscall.ENOEXEC),
+		errors.Is(e.Err, syscall.EISDIR), errors.Is(e.Err, syscall.EPERM):
+		return 126
+	}
+	return 126
+}
+
+// Run runs the child to its end and returns how it ended. It becomes the
+// child subreaper when it is not PID 1, runs BeforeStart, starts the child,
+// forwards signals, reaps orphans, stops the child on TERM/INT within
+// StopTimeout and drains the processes left when the child has exited.
 func (s *Supervisor) Run(sigs *Signals) (Result, error) {
-	return Result{}, errors.New("not implemented yet")
+	s.becomeReaper()
+	var pending []syscall.Signal
+
+	// Phase 1: before start. TERM/INT cancel; other signals wait for the child.
+	if s.cfg.BeforeStart != nil {
+		stop, err := s.beforeStart(sigs, &pending)
+		if stop != 0 {
+			return Result{Code: 128 + int(stop), StopRequested: true}, nil
+		}
+		if err != nil {
+			return Result{}, err
+		}
+	}
+
+	// Phase 2: start the child in its own process group.
+	cmd := exec.Command(s.cfg.Path, s.cfg.Args...)
+	cmd.Env = s.cfg.Env
+	cmd.Dir = s.cfg.Dir
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = orDefault(s.cfg.Stdin, os.Stdin), orDefaultW(s.cfg.Stdout, os.Stdout), orDefaultW(s.cfg.Stderr, os.Stderr)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if f, ok := cmd.Stdin.(*os.File); ok && isTerminal(f) {
+		// Give the child the terminal so job control and Ctrl-C work.
+		cmd.SysProcAttr.Foreground = true
+		cmd.SysProcAttr.Ctty = 0
+	}
+	if cmd.Err != nil {
+		return Result{}, &StartError{Path: s.cfg.Path, Err: cmd.Err}
+	}
+	exited, err := s.r.start(cmd)
+	if err != nil {
+		return Result{}, &StartError{Path: s.cfg.Path, Err: unwrapExecErr(err)}
+	}
+	startedAt := s.now()
+	pid := cmd.Process.Pid
+	s.log.Info("child started", zap.Int("pid", pid), zap.String("path", cmd.Path))
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.ChildStarted(pid, startedAt)
+	}
+	c := &child{cmd: cmd, pid: pid, group: s.cfg.SignalGroup}
+	for _, sig := range pending {
+		s.forward(c, sig)
+	}
+	// A child that exits before the first SIGCHLD reaches us is reaped here.
+	s.r.reap(s)
+
+	res, err := s.supervise(sigs, c, exited, startedAt)
+	s.drain(sigs)
+	return res, err
+}
+
+func (s *Supervisor) beforeStart(sigs *Signals, pending *[]syscall.Signal) (syscall.Signal, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.cfg.BeforeStart(ctx) }()
+	var stop syscall.Signal
+	for {
+		select {
+		case err := <-done:
+			return stop, err
+		case osig := <-sigs.C:
+			sig := osig.(syscall.Signal)
+			switch {
+			case sig == syscall.SIGCHLD:
+				s.r.reap(s)
+			case sig == syscall.SIGTERM || sig == syscall.SIGINT:
+				if stop == 0 {
+					stop = sig
+					s.log.Info("stop requested before the child started", zap.String("signal", SignalName(sig)))
+					if s.cfg.Observer != nil {
+						s.cfg.Observer.StopRequested(sig, s.now())
+					}
+					cancel()
+				}
+			case isForwardable(sig):
+				*pending = append(*pending, sig)
+			}
+		}
+	}
+}
+
+type child struct {
+	cmd   *exec.Cmd
+	pid   int
+	group bool
+	done  bool
+}
+
+func (s *Supervisor) supervise(sigs *Signals, c *child, exited <-chan ExitStatus, startedAt time.Time) (Result, error) {
+	var (
+		res       = Result{Started: true}
+		stopTimer <-chan time.Time
+		stopAt    time.Time
+	)
+	for {
+		select {
+		case st := <-exited:
+			c.done = true
+			// Flush the I/O copying goroutines os/exec starts when the
+			// streams are not files; its wait error (ECHILD: we reaped the
+			// child ourselves) is expected.
+			_ = c.cmd.Wait()
+			c.cmd.Process.Release()
+			at := s.now()
+			fields := []zap.Field{zap.Int("pid", c.pid), zap.String("status", st.String()),
+				zap.Int("code", st.ShellCode()), zap.Duration("ran", at.Sub(startedAt))}
+			if !stopAt.IsZero() {
+				fields = append(fields, zap.Duration("since_stop", at.Sub(stopAt)))
+			}
+			s.log.Info("child exited", fields...)
+			if s.cfg.Observer != nil {
+				s.cfg.Observer.ChildExited(st, at)
+			}
+			res.Status = st
+			res.Code = s.mapCode(st.ShellCode())
+			return res, nil
+		case <-stopTimer:
+			stopTimer = nil
+			res.Killed = true
+			s.log.Warn("child did not exit within the stop timeout; killing its process group",
+				zap.Int("pid", c.pid), zap.Duration("stop_timeout", s.cfg.StopTimeout),
+				zap.Duration("waited", s.now().Sub(stopAt)))
+			if err := unix.Kill(-c.pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+				s.log.Error("kill process group", zap.Int("pgid", c.pid), zap.Error(err))
+			}
+		case osig := <-sigs.C:
+			sig := osig.(syscall.Signal)
+			switch {
+			case sig == syscall.SIGCHLD:
+				s.r.reap(s)
+			case sig == syscall.SIGTERM || sig == syscall.SIGINT:
+				if !res.StopRequested {
+					res.StopRequested = true
+					stopAt = s.now()
+					s.log.Info("stop requested; forwarding to the child",
+						zap.String("signal", SignalName(sig)), zap.Int("pid", c.pid),
+						zap.Duration("stop_timeout", s.cfg.StopTimeout))
+					if s.cfg.Observer != nil {
+						s.cfg.Observer.StopRequested(sig, stopAt)
+					}
+					if s.cfg.StopTimeout > 0 {
+						stopTimer = time.After(s.cfg.StopTimeout)
+					}
+				}
+				s.forward(c, sig)
+			case isForwardable(sig):
+				s.forward(c, sig)
+			}
+		}
+	}
+}
+
+// forward delivers sig to the child, or to its process group.
+func (s *Supervisor) forward(c *child, sig syscall.Signal) {
+	if c.done {
+		return
+	}
+	var err error
+	if c.group {
+		// The group id is the child's pid (Setpgid); the child has not been
+		// reaped yet (c.done is false), so the id cannot have been reused.
+		err = unix.Kill(-c.pid, sig)
+	} else {
+		// os.Process signals through a pidfd: never a recycled pid.
+		err = c.cmd.Process.Signal(sig)
+	}
+	if err != nil {
+		if errors.Is(err, os.ErrProcessDone) || errors.Is(err, unix.ESRCH) {
+			return
+		}
+		s.log.Warn("forward signal", zap.String("signal", SignalName(sig)), zap.Int("pid", c.pid), zap.Error(err))
+		return
+	}
+	s.log.Debug("signal forwarded", zap.String("signal", SignalName(sig)), zap.Int("pid", c.pid), zap.Bool("group", c.group))
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.SignalForwarded(sig)
+	}
+}
+
+func (s *Supervisor) mapCode(code int) int {
+	for _, c := range s.cfg.SuccessCodes {
+		if c == code {
+			return 0
+		}
+	}
+	return code
+}
+
+// orphanReaped is called by the reaper for every process that was not
+// registered (an orphan re-parented to us).
+func (s *Supervisor) orphanReaped(pid int, st ExitStatus) {
+	s.log.Debug("orphan reaped", zap.Int("pid", pid), zap.String("status", st.String()))
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.OrphanReaped(pid)
+	}
+}
+
+// becomeReaper makes orphans re-parent to us when we are not PID 1.
+func (s *Supervisor) becomeReaper() {
+	if os.Getpid() == 1 {
+		return
+	}
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		s.log.Warn("cannot become a child subreaper; orphaned processes will not be reaped by the entrypoint",
+			zap.Error(err))
+	}
+}
+
+// Exec runs cmd to its end while the supervisor reaps, and returns how it
+// ended. Use it instead of cmd.Run for any process started while Run is
+// active: a plain cmd.Wait could find its child already reaped.
+func (s *Supervisor) Exec(cmd *exec.Cmd) (ExitStatus, error) {
+	exited, err := s.r.start(cmd)
+	if err != nil {
+		return ExitStatus{}, err
+	}
+	st := <-exited
+	_ = cmd.Wait() // flush I/O goroutines; its ECHILD is expected
+	return st, nil
+}
+
+func unwrapExecErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+func orDefault(r io.Reader, def *os.File) io.Reader {
+	if r == nil {
+		return def
+	}
+	return r
+}
+
+func orDefaultW(w io.Writer, def *os.File) io.Writer {
+	if w == nil {
+		return def
+	}
+	return w
 }

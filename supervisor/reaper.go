@@ -1,0 +1,97 @@
+package supervisor
+
+import (
+	"errors"
+	"os/exec"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// reaper is the only code in the program that waits for child processes.
+// Processes the program starts itself are registered before they can exit
+// (the table lock is held across Start), so their status goes to whoever
+// started them; every other reaped process is an orphan.
+type reaper struct {
+	mu      sync.Mutex
+	waiters map[int]chan ExitStatus
+}
+
+func newReaper() *reaper { return &reaper{waiters: make(map[int]chan ExitStatus)} }
+
+// start starts cmd and registers it; the returned channel receives its
+// status once it has been reaped.
+func (r *reaper) start(cmd *exec.Cmd) (<-chan ExitStatus, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	ch := make(chan ExitStatus, 1)
+	r.waiters[cmd.Process.Pid] = ch
+	return ch, nil
+}
+
+// reap collects every child that has exited, until none is left to collect
+// (several exits may arrive as one SIGCHLD). It reports whether the
+// supervisor has no children at all any more.
+func (r *reaper) reap(s *Supervisor) (noChildren bool) {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil { // ECHILD: nothing left to wait for
+			return true
+		}
+		if pid <= 0 {
+			return false
+		}
+		st := exitStatusOfUnix(ws)
+		r.mu.Lock()
+		ch, ok := r.waiters[pid]
+		delete(r.waiters, pid)
+		r.mu.Unlock()
+		if ok {
+			ch <- st
+			continue
+		}
+		s.orphanReaped(pid, st)
+	}
+}
+
+// reapBlocking waits for every remaining child (used after KILL, when they
+// are certain to exit).
+func (r *reaper) reapBlocking(s *Supervisor) {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, 0, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil || pid <= 0 {
+			return
+		}
+		st := exitStatusOfUnix(ws)
+		r.mu.Lock()
+		ch, ok := r.waiters[pid]
+		delete(r.waiters, pid)
+		r.mu.Unlock()
+		if ok {
+			ch <- st
+			continue
+		}
+		s.orphanReaped(pid, st)
+	}
+}
+
+func exitStatusOfUnix(ws unix.WaitStatus) ExitStatus {
+	switch {
+	case ws.Signaled():
+		return ExitStatus{Signal: ws.Signal()}
+	case ws.Exited():
+		return ExitStatus{Code: ws.ExitStatus()}
+	}
+	return ExitStatus{Code: int(ws)}
+}
