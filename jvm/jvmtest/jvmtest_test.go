@@ -1,0 +1,389 @@
+package jvmtest
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for a process's writer goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]byte(nil), s.b.Bytes()...)
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func fileContains(path, text string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && bytes.Contains(b, []byte(text))
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan error
+}
+
+func start(t *testing.T, java, home string, args ...string) *proc {
+	t.Helper()
+	p := &proc{out: &syncBuffer{}, done: make(chan error, 1)}
+	p.cmd = exec.Command(java, args...)
+	p.cmd.Dir = filepath.Join(home, "bin")
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+func (p *proc) wait(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		p.done <- err
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(timeout):
+		t.Fatalf("java did not exit within %v; output:\n%s", timeout, p.out.Bytes())
+		return -1
+	}
+}
+
+func classpath(home string, role string) string {
+	parts := []string{}
+	if role == "manager" {
+		parts = append(parts, home)
+	}
+	parts = append(parts, filepath.Join(home, "conf"), filepath.Join(home, "lib", JarName(role)), filepath.Join(home, "lib", extraJar))
+	return strings.Join(parts, ":")
+}
+
+func setProps(t *testing.T, file string, kv map[string]string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		k, _, ok := strings.Cut(l, "=")
+		if v, set := kv[strings.TrimSpace(k)]; ok && set {
+			lines[i] = strings.TrimSpace(k) + " = " + v
+		}
+	}
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLayout(t *testing.T) {
+	m, n := BuildRelease(t, "")
+	for _, f := range []string{"bin", "conf/otter.properties", "conf/logback.xml", "conf/jetty.xml", "lib/" + JarName("manager"), "lib/" + extraJar, "webapp/WEB-INF/web.xml"} {
+		if _, err := os.Stat(filepath.Join(m, f)); err != nil {
+			t.Errorf("manager home: %v", err)
+		}
+	}
+	for _, f := range []string{"bin", "conf/otter.properties", "conf/logback.xml", "lib/" + JarName("node"), "logs"} {
+		if _, err := os.Stat(filepath.Join(n, f)); err != nil {
+			t.Errorf("node home: %v", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(n, "webapp")); err == nil {
+		t.Error("node home has a webapp/")
+	}
+	// The release's defaults (otter.md §2.1/§2.2).
+	for home, want := range map[string][]string{
+		m: {"otter.port = 8080", "otter.database.driver.url = jdbc:mysql://127.0.0.1:3306/otter", "otter.zookeeper.cluster.default = 127.0.0.1:2181", "otter.manager.address = ${otter.domainName}:${otter.communication.manager.port}"},
+		n: {"otter.nodeHome = ${user.dir}/../", "otter.manager.address = 127.0.0.1:1099", "otter.download.dir = ${otter.nodeHome}/download"},
+	} {
+		for _, w := range want {
+			if !fileContains(filepath.Join(home, "conf", "otter.properties"), w) {
+				t.Errorf("%s/conf/otter.properties lacks %q", home, w)
+			}
+		}
+	}
+}
+
+func TestWriteReleaseTarball(t *testing.T) {
+	m, _ := BuildRelease(t, "")
+	var a, b bytes.Buffer
+	if err := WriteReleaseTarball(&a, m, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteReleaseTarball(&b, m, "otter/"); err != nil {
+		t.Fatal(err)
+	}
+	names := func(buf []byte) []string {
+		zr, err := gzip.NewReader(bytes.NewReader(buf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := tar.NewReader(zr)
+		var out []string
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				return out
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, h.Name)
+		}
+	}
+	got := names(a.Bytes())
+	want := []string{"bin/", "bin/README.stand-in", "conf/", "conf/jetty.xml", "conf/logback.xml", "conf/otter.properties", "lib/", "lib/" + extraJar, "lib/" + JarName("manager"), "webapp/", "webapp/WEB-INF/", "webapp/WEB-INF/web.xml"}
+	sort.Strings(want)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("tarball entries\n got %v\nwant %v", got, want)
+	}
+	for _, n := range names(b.Bytes()) {
+		if !strings.HasPrefix(n, "otter/") {
+			t.Errorf("entry %q lacks the prefix", n)
+		}
+	}
+	var c bytes.Buffer
+	if err := WriteReleaseTarball(&c, m, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), c.Bytes()) {
+		t.Error("two tarballs of the same home differ; want reproducible output")
+	}
+}
+
+func TestParseStartLine(t *testing.T) {
+	out := []byte("noise\n" + StartPrefix + `{"role":"node","pid":7,"maxHeap":10,"sysprops":{"nid":"3"},"conf":{"a":"b"}}` + "\nmore\n")
+	s, err := ParseStartLine(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Role != "node" || s.Pid != 7 || s.Sysprops["nid"] != "3" || s.Conf["a"] != "b" {
+		t.Errorf("ParseStartLine = %+v", s)
+	}
+	if _, err := ParseStartLine([]byte("nothing\n")); !errors.Is(err, ErrNoStartLine) {
+		t.Errorf("ParseStartLine(no line) error = %v, want ErrNoStartLine", err)
+	}
+}
+
+// TestManagerStandIn runs the manager stand-in on every JDK: configuration
+// from -Dotter.conf merged into system properties, /monitor/ok.htm, the log
+// file relative to bin/, the shutdown hook, and System.exit(0) on a
+// startup failure (port taken).
+func TestManagerStandIn(t *testing.T) {
+	for _, jdk := range JDKs(t) {
+		t.Run(jdk.Name, func(t *testing.T) {
+			t.Parallel()
+			home := Home(t, "manager", filepath.Join(t.TempDir(), "otter home"))
+			conf := filepath.Join(home, "conf", "otter.properties")
+			port, comm := freePort(t), freePort(t)
+			setProps(t, conf, map[string]string{"otter.port": strconv.Itoa(port), "otter.communication.manager.port": strconv.Itoa(comm), "otter.database.driver.password": "s3cret"})
+			p := start(t, jdk.Java(), home, "-Dotter.conf="+conf, "-Dotter.domainName=overwritten-by-file", "-cp", classpath(home, "manager"), ManagerMainClass)
+			url := fmt.Sprintf("http://127.0.0.1:%d/monitor/ok.htm", port)
+			var body []byte
+			eventually(t, "GET "+url+" = 200", 20*time.Second, func() bool {
+				resp, err := http.Get(url)
+				if err != nil {
+					return false
+				}
+				defer resp.Body.Close()
+				body, _ = io.ReadAll(resp.Body)
+				return resp.StatusCode == 200
+			})
+			if string(body) != "server is ok!" {
+				t.Errorf("body = %q", body)
+			}
+			s, err := ParseStartLine(p.out.Bytes())
+			if err != nil {
+				t.Fatalf("%v; output:\n%s", err, p.out.Bytes())
+			}
+			if s.Role != "manager" || s.Sysprops["otter.port"] != strconv.Itoa(port) || s.Sysprops["otter.domainName"] != "127.0.0.1" {
+				t.Errorf("start line: role %q otter.port %q otter.domainName %q", s.Role, s.Sysprops["otter.port"], s.Sysprops["otter.domainName"])
+			}
+			if s.Conf["otter.manager.address"] != fmt.Sprintf("127.0.0.1:%d", comm) {
+				t.Errorf("resolved otter.manager.address = %q", s.Conf["otter.manager.address"])
+			}
+			if got := s.Sysprops["otter.database.driver.password"]; got != MaskSecret("s3cret") || bytes.Contains(p.out.Bytes(), []byte("s3cret")) {
+				t.Errorf("password printed as %q; want it masked", got)
+			}
+			if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", comm)); err != nil {
+				t.Errorf("communication port: %v", err)
+			} else {
+				c.Close()
+			}
+			log := filepath.Join(home, ManagerLog)
+			if !fileContains(log, ManagerRunning) {
+				t.Errorf("%s lacks %q", log, ManagerRunning)
+			}
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if code := p.wait(t, 20*time.Second); code != 143 {
+				t.Errorf("exit code after TERM = %d, want 143", code)
+			}
+			if !fileContains(log, "## manager server is down.") {
+				t.Errorf("shutdown hook did not log; %s", log)
+			}
+
+			// Port taken: logs the failure and exits 0 like Otter.
+			busy, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer busy.Close()
+			setProps(t, conf, map[string]string{"otter.port": strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)})
+			p2 := start(t, jdk.Java(), home, "-Dotter.conf="+conf, "-cp", classpath(home, "manager"), ManagerMainClass)
+			if code := p2.wait(t, 20*time.Second); code != 0 {
+				t.Errorf("exit code on startup failure = %d, want 0 (Otter's System.exit(0))", code)
+			}
+			if !fileContains(log, ManagerFailed) {
+				t.Errorf("%s lacks %q", log, ManagerFailed)
+			}
+		})
+	}
+}
+
+// TestNodeStandIn runs the node stand-in: -Dnid required, classpath
+// otter.properties with env/-D overrides, the running line, the aria2c
+// child, and the slow shutdown hook removing the registration.
+func TestNodeStandIn(t *testing.T) {
+	if _, err := exec.LookPath("aria2c"); err != nil {
+		t.Skip("SKIPPED LOUDLY: aria2c is not installed; the node stand-in's download needs it")
+	}
+	for _, jdk := range JDKs(t) {
+		t.Run(jdk.Name, func(t *testing.T) {
+			t.Parallel()
+			home := Home(t, "node", filepath.Join(t.TempDir(), "node home"))
+			cp := classpath(home, "node")
+
+			p := start(t, jdk.Java(), home, "-cp", cp, NodeMainClass)
+			if code := p.wait(t, 20*time.Second); code != 1 {
+				t.Errorf("exit without nid = %d, want 1", code)
+			}
+			if !bytes.Contains(p.out.Bytes(), []byte("java.lang.ExceptionInInitializerError")) || !fileContains(filepath.Join(home, NodeLog), "nid is not set!") {
+				t.Errorf("no nid: want ExceptionInInitializerError and 'nid is not set!'; output:\n%s", p.out.Bytes())
+			}
+
+			p = start(t, jdk.Java(), home, "-Dnid=3", "-Dotter.manager.address=10.0.0.1:1099", "-Dotter.stub.aria2c=hang", "-cp", cp, NodeMainClass)
+			log := filepath.Join(home, NodeLog)
+			eventually(t, "the running line", 20*time.Second, func() bool { return fileContains(log, NodeRunning) })
+			s, err := ParseStartLine(p.out.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Sysprops["nid"] != "3" || s.Conf["otter.manager.address"] != "10.0.0.1:1099" {
+				t.Errorf("nid %q otter.manager.address %q", s.Sysprops["nid"], s.Conf["otter.manager.address"])
+			}
+			if want := filepath.Join(home, "bin") + "/..//download"; s.Conf["otter.download.dir"] != want {
+				t.Errorf("otter.download.dir = %q, want %q", s.Conf["otter.download.dir"], want)
+			}
+			for _, d := range []string{"htdocs", "download"} {
+				if st, err := os.Stat(filepath.Join(home, d)); err != nil || !st.IsDir() {
+					t.Errorf("%s not created: %v", d, err)
+				}
+			}
+			reg := filepath.Join(home, "logs", "node", "registered-3")
+			if _, err := os.Stat(reg); err != nil {
+				t.Errorf("registration: %v", err)
+			}
+			// The aria2c child runs as a direct child of the JVM.
+			var ariaPid int
+			eventually(t, "aria2c started", 20*time.Second, func() bool {
+				b, _ := os.ReadFile(log)
+				_, after, ok := bytes.Cut(b, []byte("## aria2c started pid="))
+				if !ok {
+					return false
+				}
+				f := strings.Fields(string(after))
+				ariaPid, _ = strconv.Atoi(f[0])
+				return ariaPid > 0
+			})
+			stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", ariaPid))
+			if err != nil {
+				t.Fatalf("aria2c pid %d: %v", ariaPid, err)
+			}
+			_, rest, _ := bytes.Cut(stat, []byte(") "))
+			if f := strings.Fields(string(rest)); len(f) < 2 || f[1] != strconv.Itoa(p.cmd.Process.Pid) {
+				t.Errorf("aria2c's parent = %v, want the JVM %d", f, p.cmd.Process.Pid)
+			}
+			comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", ariaPid))
+			if strings.TrimSpace(string(comm)) != "aria2c" {
+				t.Errorf("child comm = %q", comm)
+			}
+			t.Cleanup(func() { _ = syscall.Kill(ariaPid, syscall.SIGKILL) })
+
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if code := p.wait(t, 20*time.Second); code != 143 {
+				t.Errorf("exit after TERM = %d, want 143", code)
+			}
+			b, _ := os.ReadFile(log)
+			i, j := bytes.Index(b, []byte(NodeStopping)), bytes.Index(b, []byte(NodeDown))
+			if i < 0 || j < i {
+				t.Errorf("shutdown hook lines missing or out of order in %s", log)
+			}
+			if _, err := os.Stat(reg); !os.IsNotExist(err) {
+				t.Errorf("registration not removed: %v", err)
+			}
+		})
+	}
+}
