@@ -62,7 +62,8 @@ func handled() []os.Signal {
 
 // forwardable lists the signals forwarded to the child: every catchable
 // signal except CHLD, URG (the Go runtime's preemption signal), TTIN and
-// TTOU, and the synchronous fault signals.
+// TTOU, the synchronous fault signals, and PROF (which the Go runtime keeps
+// for itself).
 func forwardable() []syscall.Signal {
 	var out []syscall.Signal
 	for n := 1; n <= 64; n++ {
@@ -79,11 +80,15 @@ func isForwardable(sig syscall.Signal) bool {
 	case syscall.SIGKILL, syscall.SIGSTOP, // cannot be caught
 		syscall.SIGCHLD, syscall.SIGURG, syscall.SIGTTIN, syscall.SIGTTOU,
 		syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGILL,
-		syscall.SIGTRAP, syscall.SIGSYS, syscall.SIGABRT, syscall.SIGSTKFLT:
+		syscall.SIGTRAP, syscall.SIGSYS, syscall.SIGABRT, syscall.SIGSTKFLT,
+		// The Go runtime consumes PROF itself (CPU profiling); it never
+		// reaches os/signal, so it cannot be forwarded.
+		syscall.SIGPROF:
 		return false
 	}
-	// 32 and 33 are glibc's internal signals; the Go runtime reserves them.
-	return sig >= 1 && sig <= 64 && sig != 32 && sig != 33
+	// The Go runtime reserves 32 and 33 (glibc's internal signals) and 34
+	// (musl's); they cannot be received through os/signal.
+	return sig >= 1 && sig <= 64 && (sig < 32 || sig > 34)
 }
 
 func isKeepIgnored(sig os.Signal) bool {
@@ -129,8 +134,8 @@ func SignalName(sig syscall.Signal) string {
 	if n := unix.SignalName(sig); n != "" {
 		return strings.TrimPrefix(n, "SIG")
 	}
-	if sig >= 34 && sig <= 64 {
-		return "RTMIN+" + strconv.Itoa(int(sig)-34)
+	if sig >= 32 && sig <= 64 {
+		return "RTMIN+" + strconv.Itoa(int(sig)-32)
 	}
 	return strconv.Itoa(int(sig))
 }

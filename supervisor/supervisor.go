@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -69,6 +70,7 @@ func (e *StartError) ExitCode() int {
 // StopTimeout and drains the processes left when the child has exited.
 func (s *Supervisor) Run(sigs *Signals) (Result, error) {
 	s.becomeReaper()
+	closeOnExec()
 	var pending []syscall.Signal
 
 	// Phase 1: before start. TERM/INT cancel; other signals wait for the child.
@@ -314,4 +316,21 @@ func orDefaultW(w io.Writer, def *os.File) io.Writer {
 		return def
 	}
 	return w
+}
+
+// closeOnExec marks every descriptor above stderr close-on-exec, so none
+// that the supervisor inherited leaks into the child.
+func closeOnExec() {
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return
+	}
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
 }

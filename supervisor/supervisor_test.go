@@ -1,0 +1,273 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+func TestShellCode(t *testing.T) {
+	cases := []struct {
+		st   ExitStatus
+		want int
+	}{
+		{ExitStatus{Code: 0}, 0},
+		{ExitStatus{Code: 42}, 42},
+		{ExitStatus{Code: 255}, 255},
+		{ExitStatus{Signal: syscall.SIGTERM}, 143},
+		{ExitStatus{Signal: syscall.SIGKILL}, 137},
+		{ExitStatus{Signal: syscall.SIGQUIT}, 131},
+		{ExitStatus{Signal: syscall.SIGINT}, 130},
+	}
+	for _, tc := range cases {
+		if got := tc.st.ShellCode(); got != tc.want {
+			t.Errorf("%v.ShellCode() = %d, want %d", tc.st, got, tc.want)
+		}
+	}
+}
+
+func TestForwardableSet(t *testing.T) {
+	never := []syscall.Signal{syscall.SIGCHLD, syscall.SIGURG, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGSEGV,
+		syscall.SIGBUS, syscall.SIGFPE, syscall.SIGILL, syscall.SIGTRAP, syscall.SIGSYS, syscall.SIGABRT,
+		syscall.SIGKILL, syscall.SIGSTOP}
+	for _, s := range never {
+		if isForwardable(s) {
+			t.Errorf("%v is forwardable", s)
+		}
+	}
+	for _, s := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP,
+		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGCONT, syscall.SIGTSTP, syscall.SIGPIPE, 35, 64} {
+		if !isForwardable(s) {
+			t.Errorf("%v is not forwardable", s)
+		}
+	}
+}
+
+func TestSignalName(t *testing.T) {
+	for sig, want := range map[syscall.Signal]string{syscall.SIGTERM: "TERM", syscall.SIGQUIT: "QUIT", 35: "RTMIN+3"} {
+		if got := SignalName(sig); got != want {
+			t.Errorf("SignalName(%d) = %q, want %q", int(sig), got, want)
+		}
+	}
+}
+
+func TestParseStatPPID(t *testing.T) {
+	cases := []struct {
+		stat string
+		ppid int
+		ok   bool
+	}{
+		{"42 (sleep) S 7 42 42 0 -1", 7, true},
+		{"42 (a) b) c) Z 9 1 1", 9, true},
+		{"42 (sleep", 0, false},
+		{"42 (x) S", 0, false},
+	}
+	for _, tc := range cases {
+		ppid, ok := parseStatPPID(tc.stat)
+		if ppid != tc.ppid || ok != tc.ok {
+			t.Errorf("parseStatPPID(%q) = %d, %v; want %d, %v", tc.stat, ppid, ok, tc.ppid, tc.ok)
+		}
+	}
+}
+
+// recordingObserver records what the supervisor tells it.
+type recordingObserver struct {
+	mu      sync.Mutex
+	started int
+	exited  []ExitStatus
+	stops   []syscall.Signal
+	fwd     []syscall.Signal
+	orphans int
+}
+
+func (o *recordingObserver) ChildStarted(pid int, at time.Time) { o.mu.Lock(); o.started = pid; o.mu.Unlock() }
+func (o *recordingObserver) ChildExited(st ExitStatus, at time.Time) {
+	o.mu.Lock()
+	o.exited = append(o.exited, st)
+	o.mu.Unlock()
+}
+func (o *recordingObserver) StopRequested(sig syscall.Signal, at time.Time) {
+	o.mu.Lock()
+	o.stops = append(o.stops, sig)
+	o.mu.Unlock()
+}
+func (o *recordingObserver) SignalForwarded(sig syscall.Signal) {
+	o.mu.Lock()
+	o.fwd = append(o.fwd, sig)
+	o.mu.Unlock()
+}
+func (o *recordingObserver) OrphanReaped(pid int) { o.mu.Lock(); o.orphans++; o.mu.Unlock() }
+
+// childSignals receives only SIGCHLD for real; tests inject other signals
+// into C directly.
+func childSignals(t *testing.T) *Signals {
+	s := &Signals{C: make(chan os.Signal, 4096)}
+	signal.Notify(s.C, syscall.SIGCHLD)
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// TestExecWhileReaping runs 300 processes through Exec while the reaper
+// reaps orphans and a main child runs: every status must be the right
+// one and none may fail with ECHILD (the bug of a naive Go reaper).
+func TestExecWhileReaping(t *testing.T) {
+	core, logs := observer.New(zap.DebugLevel)
+	obs := &recordingObserver{}
+	sigs := childSignals(t)
+	s := New(Config{Path: "sleep", Args: []string{"30"}, StopTimeout: 5 * time.Second, DrainTimeout: time.Second, Observer: obs},
+		zap.New(core), time.Now)
+	type result struct {
+		res Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := s.Run(sigs)
+		done <- result{res, err}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		obs.mu.Lock()
+		started := obs.started
+		obs.mu.Unlock()
+		if started != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the main child did not start")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 300)
+	for w := 0; w < 3; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < 300; i += 3 {
+				// Each also leaves an orphan behind for the reaper.
+				st, err := s.Exec(exec.Command("sh", "-c", fmt.Sprintf("sleep 0.01 & exit %d", i%256)))
+				if err != nil {
+					errs <- fmt.Errorf("exec %d: %v", i, err)
+					continue
+				}
+				if st.ShellCode() != i%256 {
+					errs <- fmt.Errorf("exec %d: status %v, want code %d", i, st, i%256)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	sigs.C <- syscall.SIGTERM
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if !r.res.StopRequested || r.res.Code != 143 || r.res.Status.Signal != syscall.SIGTERM {
+		t.Errorf("result %+v, want a TERM stop with code 143", r.res)
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if len(obs.exited) != 1 || len(obs.stops) != 1 || obs.stops[0] != syscall.SIGTERM {
+		t.Errorf("observer: exited %v stops %v", obs.exited, obs.stops)
+	}
+	if obs.orphans == 0 {
+		t.Errorf("no orphan was reaped")
+	}
+	if logs.FilterMessage("child exited").Len() != 1 {
+		t.Errorf("the exit is not logged once")
+	}
+}
+
+func TestBeforeStartStoppedBySignal(t *testing.T) {
+	sigs := childSignals(t)
+	obs := &recordingObserver{}
+	entered := make(chan struct{})
+	s := New(Config{Path: "true", Observer: obs, BeforeStart: func(ctx context.Context) error {
+		close(entered)
+		<-ctx.Done()
+		return ctx.Err()
+	}}, zap.NewNop(), time.Now)
+	done := make(chan Result, 1)
+	go func() {
+		res, err := s.Run(sigs)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	<-entered
+	sigs.C <- syscall.SIGUSR1 // held for the child, which never starts
+	sigs.C <- syscall.SIGTERM
+	select {
+	case res := <-done:
+		if res.Code != 143 || res.Started || !res.StopRequested {
+			t.Errorf("result %+v, want 143 without a start", res)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("TERM did not end the wait")
+	}
+	if obs.started != 0 || len(obs.fwd) != 0 {
+		t.Errorf("a child was started or signalled: %+v", obs)
+	}
+}
+
+func TestBeforeStartHeldSignalsReachChild(t *testing.T) {
+	sigs := childSignals(t)
+	obs := &recordingObserver{}
+	release := make(chan struct{})
+	s := New(Config{Path: "sleep", Args: []string{"30"}, Observer: obs, DrainTimeout: time.Second,
+		BeforeStart: func(ctx context.Context) error {
+			<-release
+			return nil
+		}}, zap.NewNop(), time.Now)
+	done := make(chan Result, 1)
+	go func() {
+		res, _ := s.Run(sigs)
+		done <- res
+	}()
+	sigs.C <- syscall.SIGHUP // arrives before the child exists
+	close(release)
+	select {
+	case res := <-done:
+		if res.Status.Signal != syscall.SIGHUP || res.Code != 129 {
+			t.Errorf("result %+v, want the child killed by the held HUP (129)", res)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the held HUP never reached the child")
+	}
+}
+
+func TestBeforeStartError(t *testing.T) {
+	sigs := childSignals(t)
+	want := errors.New("dependency unreachable")
+	s := New(Config{Path: "true", BeforeStart: func(ctx context.Context) error { return want }}, zap.NewNop(), time.Now)
+	if _, err := s.Run(sigs); !errors.Is(err, want) {
+		t.Errorf("Run error %v, want %v", err, want)
+	}
+}
+
+func TestStartErrorCodes(t *testing.T) {
+	sigs := childSignals(t)
+	for path, want := range map[string]int{"/no/such/file": 127, "no-such-command-otter": 127, "/etc": 126} {
+		_, err := New(Config{Path: path}, zap.NewNop(), time.Now).Run(sigs)
+		var se *StartError
+		if !errors.As(err, &se) || se.ExitCode() != want {
+			t.Errorf("Run(%q) error %v, want a StartError with code %d", path, err, want)
+		}
+	}
+}
