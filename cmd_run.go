@@ -75,4 +75,3 @@ func reportSettings(a *app, problems []string) int {
 	fmt.Fprintln(a.stderr, (&settingsError{problems: problems}).Error())
 	return exitConfig
 }
-

@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,7 +48,6 @@ type proc struct {
 	lines  chan string
 	stderr *syncBuffer
 	done   chan struct{}
-	err    error
 }
 
 type syncBuffer struct {
@@ -678,5 +676,3 @@ func TestLogsAreJSONLinesOnStderr(t *testing.T) {
 		t.Errorf("level warn still logs info lines: %q", s)
 	}
 }
-
-var _ = io.Discard

@@ -61,31 +61,6 @@ func (r *reaper) reap(s *Supervisor) (noChildren bool) {
 	}
 }
 
-// reapBlocking waits for every remaining child (used after KILL, when they
-// are certain to exit).
-func (r *reaper) reapBlocking(s *Supervisor) {
-	for {
-		var ws unix.WaitStatus
-		pid, err := unix.Wait4(-1, &ws, 0, nil)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil || pid <= 0 {
-			return
-		}
-		st := exitStatusOfUnix(ws)
-		r.mu.Lock()
-		ch, ok := r.waiters[pid]
-		delete(r.waiters, pid)
-		r.mu.Unlock()
-		if ok {
-			ch <- st
-			continue
-		}
-		s.orphanReaped(pid, st)
-	}
-}
-
 func exitStatusOfUnix(ws unix.WaitStatus) ExitStatus {
 	switch {
 	case ws.Signaled():

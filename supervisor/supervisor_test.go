@@ -90,7 +90,11 @@ type recordingObserver struct {
 	orphans int
 }
 
-func (o *recordingObserver) ChildStarted(pid int, at time.Time) { o.mu.Lock(); o.started = pid; o.mu.Unlock() }
+func (o *recordingObserver) ChildStarted(pid int, at time.Time) {
+	o.mu.Lock()
+	o.started = pid
+	o.mu.Unlock()
+}
 func (o *recordingObserver) ChildExited(st ExitStatus, at time.Time) {
 	o.mu.Lock()
 	o.exited = append(o.exited, st)
