@@ -1,0 +1,311 @@
+package jvm
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Main classes of Otter's two roles.
+const (
+	ManagerMainClass = "com.alibaba.otter.manager.deployer.OtterManagerLauncher"
+	NodeMainClass    = "com.alibaba.otter.node.deployer.OtterLauncher"
+)
+
+// Options are the inputs of the java command line.
+type Options struct {
+	Role         string // "manager" or "node"
+	OtterHome    string // the release: bin/ conf/ lib/ (webapp/)
+	RenderDir    string // holds the rendered otter.properties; first on the classpath
+	RenderedFile string // <RenderDir>/otter.properties; the manager's -Dotter.conf
+	// Jars are lib/'s files in startup.sh's order (LibJars). nil means the
+	// classpath wildcard $OTTER_HOME/lib/* (the JVM lists the directory).
+	Jars          []string
+	Nid           int    // node only (Nid)
+	AdvertiseHost string // node only: -Djava.rmi.server.hostname ("" = not set)
+	JavaOptions   string // the user's JAVA_OPTIONS, unsplit
+	// MaxMemRatio and InitialMemRatio are percentages of the container's
+	// memory for the heap (JAVA_MAX_MEM_RATIO, JAVA_INITIAL_MEM_RATIO);
+	// 0 leaves the flag out.
+	MaxMemRatio     float64
+	InitialMemRatio float64
+	Debug           bool // JAVA_DEBUG: a JDWP agent on DebugPort
+	DebugPort       int
+	// MemoryLimit is the container's memory limit in bytes
+	// (ContainerMemoryLimit; 0 = none). It sizes -Xmx on a JDK 8 older than
+	// 8u191 and is checked against the user's -Xmx.
+	MemoryLimit int64
+}
+
+// Command is the java process to start.
+type Command struct {
+	Path string   // the java binary
+	Args []string // without argv[0]
+	Dir  string   // $OTTER_HOME/bin: Otter's log paths and otter.nodeHome are relative to it
+	Dirs []string // directories the command line writes into; MakeDirs creates them
+}
+
+// MakeDirs creates every directory in c.Dirs (relative ones under c.Dir).
+func (c Command) MakeDirs() error {
+	for _, d := range c.Dirs {
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(c.Dir, d)
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("create %s for the java command line: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// otterDirs are the directories Otter expects under OTTER_HOME, by role,
+// plus logs/gc for the GC log.
+func otterDirs(home, role string) []string {
+	d := []string{filepath.Join(home, "logs"), filepath.Join(home, "logs", "gc")}
+	if role == "node" {
+		d = append(d, filepath.Join(home, "logs", "node"), filepath.Join(home, "htdocs"), filepath.Join(home, "download"))
+	}
+	return d
+}
+
+// PrepareDirs creates the directories Otter expects: logs/ and logs/gc/,
+// and for the node logs/node/, htdocs/ and download/. (Command.MakeDirs
+// creates these and the ones the user's flags need.)
+func PrepareDirs(otterHome, role string) error {
+	return Command{Dirs: otterDirs(otterHome, role)}.MakeDirs()
+}
+
+// gcLogFiles and gcLogSize bound the entrypoint's GC log: 10 files of 10 MiB.
+const (
+	gcLogFiles = 10
+	gcLogSize  = "10M"
+)
+
+// Build returns the java command line startup.sh built, fitted to the JDK
+// and the container: the entrypoint's defaults first and the user's
+// JAVA_OPTIONS after them (so the user's win), legacy flags translated, one
+// Warning per change. Build is pure; its error is an *Error with ExitCode() 78
+// listing every problem.
+func Build(jdk JDK, o Options) (Command, []Warning, error) {
+	var problems []string
+	mainClass := ""
+	switch o.Role {
+	case "manager":
+		mainClass = ManagerMainClass
+		if o.RenderedFile == "" {
+			problems = append(problems, "the manager needs the rendered otter.properties (-Dotter.conf); none was given")
+		}
+	case "node":
+		mainClass = NodeMainClass
+		if o.Nid < 1 {
+			problems = append(problems, fmt.Sprintf("nid %d: the node needs a positive id; set OTTER_NID or run it as a StatefulSet pod", o.Nid))
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("role %q: want manager or node", o.Role))
+	}
+	if o.OtterHome == "" {
+		problems = append(problems, "OTTER_HOME is empty: set it to the directory holding Otter's bin/ conf/ lib/")
+	}
+	if o.MaxMemRatio < 0 || o.MaxMemRatio > 100 {
+		problems = append(problems, fmt.Sprintf("JAVA_MAX_MEM_RATIO=%v: want a percentage from 0 (JVM default) to 100", o.MaxMemRatio))
+	}
+	if o.InitialMemRatio < 0 || o.InitialMemRatio > 100 {
+		problems = append(problems, fmt.Sprintf("JAVA_INITIAL_MEM_RATIO=%v: want a percentage from 0 (unset) to 100", o.InitialMemRatio))
+	}
+	if o.Debug && (o.DebugPort < 1 || o.DebugPort > 65535) {
+		problems = append(problems, fmt.Sprintf("JAVA_DEBUG_PORT=%d: want a TCP port from 1 to 65535", o.DebugPort))
+	}
+	user, err := SplitOptions(o.JavaOptions)
+	if err != nil {
+		problems = append(problems, "JAVA_OPTIONS (environment): "+err.Error()+"; quote as in a POSIX shell, nothing is expanded")
+	}
+	if len(problems) > 0 {
+		return Command{}, nil, configError(problems...)
+	}
+
+	home := o.OtterHome
+	logs := filepath.Join(home, "logs")
+	gcDir := filepath.Join(logs, "gc")
+	major := jdk.Major
+	modern := major >= 10 || major == 8 && jdk.Update() >= 191 // container support and *RAMPercentage
+	var warnings []Warning
+
+	args := make([]string, 0, 24+len(user)+len(o.Jars))
+	if modern {
+		if o.MaxMemRatio > 0 {
+			args = append(args, "-XX:MaxRAMPercentage="+formatRatio(o.MaxMemRatio))
+		}
+		if o.InitialMemRatio > 0 {
+			args = append(args, "-XX:InitialRAMPercentage="+formatRatio(o.InitialMemRatio))
+		}
+	} else if o.MemoryLimit > 0 {
+		if o.MaxMemRatio > 0 {
+			args = append(args, "-Xmx"+strconv.FormatInt(percentMiB(o.MemoryLimit, o.MaxMemRatio), 10)+"m")
+		}
+		if o.InitialMemRatio > 0 {
+			args = append(args, "-Xms"+strconv.FormatInt(percentMiB(o.MemoryLimit, o.InitialMemRatio), 10)+"m")
+		}
+	} else {
+		warnings = append(warnings, Warning{Message: fmt.Sprintf(
+			"JDK %s cannot see container limits (that came in 8u191) and no container memory limit was found; the heap is sized from the host's memory. Use a newer JDK 8 or set -Xmx in JAVA_OPTIONS", jdk.Version)})
+	}
+	if major >= 9 || jdk.Update() >= 92 {
+		args = append(args, "-XX:+ExitOnOutOfMemoryError")
+	}
+	args = append(args, "-XX:+HeapDumpOnOutOfMemoryError", "-XX:HeapDumpPath="+logs)
+	gcFile := filepath.Join(gcDir, "gc.log")
+	if major >= 9 {
+		args = append(args, "-Xlog:gc*:file="+xlogFile(gcFile)+":time,uptime,level,tags:filecount="+strconv.Itoa(gcLogFiles)+",filesize="+gcLogSize)
+	} else {
+		args = append(args, "-Xloggc:"+gcFile, "-XX:+PrintGCDetails", "-XX:+PrintGCDateStamps",
+			"-XX:+UseGCLogFileRotation", "-XX:NumberOfGCLogFiles="+strconv.Itoa(gcLogFiles), "-XX:GCLogFileSize="+gcLogSize)
+	}
+	if o.Role == "node" && o.AdvertiseHost != "" {
+		args = append(args, "-Djava.rmi.server.hostname="+o.AdvertiseHost)
+	}
+	args = append(args,
+		"-DappName=otter-"+o.Role,
+		"-Ddubbo.application.logger=slf4j",
+		"-Dlogback.configurationFile="+filepath.Join(home, "conf", "logback.xml"),
+		"-Djava.awt.headless=true",
+		"-Djava.net.preferIPv4Stack=true",
+		"-Dfile.encoding=UTF-8",
+	)
+	if o.Role == "manager" {
+		args = append(args, "-Dotter.conf="+o.RenderedFile)
+	} else {
+		args = append(args, "-Dnid="+strconv.Itoa(o.Nid))
+	}
+
+	t := translate(user, major)
+	warnings = append(warnings, t.warnings...)
+	if o.Debug {
+		if t.hasJDWP {
+			warnings = append(warnings, Warning{Message: "JAVA_DEBUG=true: JAVA_OPTIONS already loads the jdwp agent, which cannot be loaded twice; JAVA_DEBUG_PORT is not used"})
+		} else {
+			args = append(args, debugAgent(major, o.DebugPort))
+		}
+	}
+	args = append(args, t.args...)
+	if o.MemoryLimit > 0 {
+		if flag, size, ok := lastMaxHeap(t.args); ok && size > o.MemoryLimit {
+			warnings = append(warnings, Warning{Flag: flag, Message: fmt.Sprintf(
+				"JAVA_OPTIONS: %s asks for a heap of %s but the container's memory limit is %s; the kernel will kill the JVM (exit 137) when the heap grows. Remove it to size the heap as JAVA_MAX_MEM_RATIO=%v%% of the limit",
+				flag, formatBytes(size), formatBytes(o.MemoryLimit), o.MaxMemRatio)})
+		}
+	}
+
+	cp := make([]string, 0, 3+len(o.Jars))
+	if o.RenderDir != "" {
+		cp = append(cp, o.RenderDir)
+	}
+	if o.Role == "manager" {
+		cp = append(cp, home) // JettyEmbedServer finds webapp/ through the classpath
+	}
+	cp = append(cp, filepath.Join(home, "conf"))
+	if o.Jars == nil {
+		cp = append(cp, filepath.Join(home, "lib", "*"))
+	} else {
+		cp = append(cp, o.Jars...)
+	}
+	args = append(args, "-classpath", strings.Join(cp, ":"), mainClass)
+
+	dirs := append(otterDirs(home, o.Role), t.dirs...)
+	return Command{Path: jdk.Java, Args: args, Dir: filepath.Join(home, "bin"), Dirs: dirs}, warnings, nil
+}
+
+// debugAgent is JAVA_DEBUG's JDWP agent: on JDK 9+ a bare port listens on
+// localhost only, so the address is *:<port>.
+func debugAgent(major, port int) string {
+	addr := strconv.Itoa(port)
+	if major >= 9 {
+		addr = "*:" + addr
+	}
+	return "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=" + addr
+}
+
+func formatRatio(r float64) string {
+	return strconv.FormatFloat(r, 'f', -1, 64)
+}
+
+func percentMiB(limit int64, ratio float64) int64 {
+	return int64(float64(limit) * ratio / 100 / (1 << 20))
+}
+
+// lastMaxHeap finds the user's effective -Xmx / -XX:MaxHeapSize (the last one).
+func lastMaxHeap(args []string) (flag string, size int64, ok bool) {
+	for _, a := range args {
+		v, found := strings.CutPrefix(a, "-Xmx")
+		if !found {
+			v, found = strings.CutPrefix(a, "-XX:MaxHeapSize=")
+		}
+		if !found {
+			continue
+		}
+		if n, err := ParseSize(v); err == nil {
+			flag, size, ok = a, n, true
+		}
+	}
+	return flag, size, ok
+}
+
+// ParseSize parses a JVM memory size: digits with an optional k, m, g or t
+// suffix (either case), in bytes.
+func ParseSize(v string) (int64, error) {
+	if v == "" {
+		return 0, fmt.Errorf("empty size")
+	}
+	mult := int64(1)
+	switch v[len(v)-1] {
+	case 'k', 'K':
+		mult = 1 << 10
+	case 'm', 'M':
+		mult = 1 << 20
+	case 'g', 'G':
+		mult = 1 << 30
+	case 't', 'T':
+		mult = 1 << 40
+	}
+	if mult > 1 {
+		v = v[:len(v)-1]
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("size %q: want digits with an optional k, m, g or t", v)
+	}
+	if n > (1<<63-1)/mult {
+		return 0, fmt.Errorf("size %q is too large", v)
+	}
+	return n * mult, nil
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return strconv.FormatFloat(float64(n)/(1<<30), 'f', 1, 64) + " GiB"
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// LibJars lists OTTER_HOME/lib as startup.sh did: every entry of lib/* in
+// reverse name order (it prepended each to CLASSPATH). A missing lib/ is an
+// *Error with ExitCode() 78 naming OTTER_HOME.
+func LibJars(otterHome string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(otterHome, "lib"))
+	if err != nil {
+		return nil, &Error{Code: ExitConfig, Err: err, Problems: []string{fmt.Sprintf(
+			"OTTER_HOME=%q: cannot list its lib/ (%v); point OTTER_HOME at an unpacked Otter release (bin/ conf/ lib/)", otterHome, err)}}
+	}
+	jars := make([]string, 0, len(entries))
+	for i := len(entries) - 1; i >= 0; i-- {
+		if strings.HasPrefix(entries[i].Name(), ".") {
+			continue // the shell's * skips hidden files
+		}
+		jars = append(jars, filepath.Join(otterHome, "lib", entries[i].Name()))
+	}
+	return jars, nil
+}

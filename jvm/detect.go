@@ -1,0 +1,181 @@
+package jvm
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// JDK is the Java runtime the entrypoint starts.
+type JDK struct {
+	Java    string // the java binary, symlinks resolved
+	Home    string // its JAVA_HOME (for a JDK 8 jre/bin/java: the JDK's directory)
+	Version string // e.g. "1.8.0_392", "17.0.15", "25.0.3"
+	Major   int    // 8, 17, 25
+}
+
+// Update is the update number of a JDK 8 version ("1.8.0_181" → 181; 0 when
+// the version has none). Later JDKs number updates differently and need none.
+func (j JDK) Update() int {
+	_, u, ok := strings.Cut(j.Version, "_")
+	if !ok {
+		return 0
+	}
+	n := 0
+	for _, c := range u {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// versionTimeout bounds the `java -version` fallback.
+const versionTimeout = 10 * time.Second
+
+// Detect finds java: $JAVA_HOME/bin/java when JAVA_HOME is set, else java on
+// PATH with symlinks resolved. The version comes from the home's release file
+// (JAVA_VERSION=...; for a JDK 8 …/jre/bin/java, the release file of the
+// directory above jre) and only when there is none from `java -version`.
+// No java is an *Error with ExitCode() 127.
+func Detect(getenv func(string) (string, bool), log *zap.Logger) (JDK, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	java, source, err := findJava(getenv)
+	if err != nil {
+		return JDK{}, err
+	}
+	real, err := filepath.EvalSymlinks(java)
+	if err != nil {
+		return JDK{}, &Error{Code: ExitNotFound, Err: err, Problems: []string{fmt.Sprintf("java %s (%s): %v", java, source, err)}}
+	}
+	jdk := JDK{Java: real, Home: filepath.Dir(filepath.Dir(real))}
+	b, err := os.ReadFile(filepath.Join(jdk.Home, "release"))
+	if errors.Is(err, fs.ErrNotExist) && filepath.Base(jdk.Home) == "jre" {
+		if b2, err2 := os.ReadFile(filepath.Join(filepath.Dir(jdk.Home), "release")); err2 == nil {
+			jdk.Home, b, err = filepath.Dir(jdk.Home), b2, nil
+		}
+	}
+	if err == nil {
+		jdk.Version = ReleaseVersion(b)
+	}
+	how := "release file"
+	if jdk.Version == "" {
+		how = "java -version"
+		ctx, cancel := context.WithTimeout(context.Background(), versionTimeout)
+		out, runErr := exec.CommandContext(ctx, real, "-version").CombinedOutput()
+		cancel()
+		jdk.Version = VersionOutput(out)
+		if jdk.Version == "" {
+			return JDK{}, &Error{Code: ExitNotFound, Err: runErr, Problems: []string{fmt.Sprintf(
+				"java %s (%s): cannot tell its version: no JAVA_VERSION in %s/release and `java -version` said %q (%v); set JAVA_HOME to a JDK 8 to 25",
+				real, source, jdk.Home, firstLine(out), runErr)}}
+		}
+	}
+	jdk.Major = MajorVersion(jdk.Version)
+	if jdk.Major == 0 {
+		return JDK{}, &Error{Code: ExitNotFound, Problems: []string{fmt.Sprintf("java %s (%s): version %q is not a Java version", real, source, jdk.Version)}}
+	}
+	log.Debug("found java", zap.String("java", jdk.Java), zap.String("source", source), zap.String("version", jdk.Version), zap.Int("major", jdk.Major), zap.String("from", how))
+	return jdk, nil
+}
+
+func findJava(getenv func(string) (string, bool)) (path, source string, err error) {
+	if home, ok := getenv("JAVA_HOME"); ok && home != "" {
+		p := filepath.Join(home, "bin", "java")
+		if !isExecutableFile(p) {
+			return "", "", &Error{Code: ExitNotFound, Problems: []string{fmt.Sprintf(
+				"JAVA_HOME=%q (environment): %s is not an executable file; point JAVA_HOME at a JDK or JRE, or unset it to use java on PATH", home, p)}}
+		}
+		return p, "JAVA_HOME", nil
+	}
+	pathList, _ := getenv("PATH")
+	for _, dir := range filepath.SplitList(pathList) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, "java")
+		if isExecutableFile(p) {
+			return p, "PATH", nil
+		}
+	}
+	return "", "", &Error{Code: ExitNotFound, Problems: []string{fmt.Sprintf(
+		"no java: JAVA_HOME is unset and no java is on PATH=%q; install a JDK 8 to 25 in the image or set JAVA_HOME", pathList)}}
+}
+
+func isExecutableFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0
+}
+
+// ReleaseVersion returns JAVA_VERSION from a JDK's release file
+// (KEY="value" lines), or "".
+func ReleaseVersion(release []byte) string {
+	sc := bufio.NewScanner(bytes.NewReader(release))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+		if ok && strings.TrimSpace(k) == "JAVA_VERSION" {
+			return strings.Trim(strings.TrimSpace(v), `"'`)
+		}
+	}
+	return ""
+}
+
+// VersionOutput returns the quoted version of `java -version` output
+// (`openjdk version "17.0.15" 2025-04-15` → "17.0.15"), or "".
+func VersionOutput(out []byte) string {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		line := sc.Text()
+		i := strings.Index(line, ` version "`)
+		if i < 0 {
+			continue
+		}
+		rest := line[i+len(` version "`):]
+		if j := strings.IndexByte(rest, '"'); j > 0 {
+			return rest[:j]
+		}
+	}
+	return ""
+}
+
+// MajorVersion maps a Java version to its major number: "1.8.0_392" → 8,
+// "17.0.15" → 17, "21" → 21, "26-ea" → 26, "jdk-17.0.9+9" → 17,
+// "jdk8u392-b08" → 8. 0 when there is none.
+func MajorVersion(v string) int {
+	i := strings.IndexAny(v, "0123456789")
+	if i < 0 {
+		return 0
+	}
+	v = strings.TrimPrefix(v[i:], "1.")
+	j := 0
+	for j < len(v) && v[j] >= '0' && v[j] <= '9' {
+		j++
+	}
+	n, err := strconv.Atoi(v[:j])
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+func firstLine(b []byte) string {
+	s, _, _ := strings.Cut(string(b), "\n")
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}

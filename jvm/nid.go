@@ -1,0 +1,103 @@
+package jvm
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// Nid is the node's id: OTTER_NID (a positive integer) or, when it is unset,
+// the trailing ordinal of the host name (a StatefulSet pod otter-node-3 has
+// ordinal 3; the first label of a dotted name is used) plus OTTER_NID_OFFSET
+// (default 1, since Otter's ids start at 1 and ordinals at 0). Neither is an
+// *Error with ExitCode() 78 that says how to set it.
+func Nid(getenv func(string) (string, bool), hostname string) (int, error) {
+	if v, ok := getenv("OTTER_NID"); ok && strings.TrimSpace(v) != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 {
+			return 0, configError(fmt.Sprintf("OTTER_NID=%q (environment): want a positive integer, the id the node has in the manager's machine list", v))
+		}
+		return n, nil
+	}
+	offset := 1
+	if v, ok := getenv("OTTER_NID_OFFSET"); ok && strings.TrimSpace(v) != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 0 {
+			return 0, configError(fmt.Sprintf("OTTER_NID_OFFSET=%q (environment): want an integer ≥ 0 added to the host name's ordinal (default 1)", v))
+		}
+		offset = n
+	}
+	ord, ok := HostOrdinal(hostname)
+	if !ok {
+		return 0, configError(fmt.Sprintf(
+			"no node id: OTTER_NID is unset and the host name %q does not end in -<ordinal>; set OTTER_NID to the node's id in the manager's machine list, or run the node as a StatefulSet pod (otter-node-0 → nid 1 with the default OTTER_NID_OFFSET=1)", hostname))
+	}
+	nid := ord + offset
+	if nid < 1 {
+		return 0, configError(fmt.Sprintf("OTTER_NID_OFFSET=%d (environment) with host name %q gives nid %d; node ids start at 1, so use an offset ≥ 1 or set OTTER_NID", offset, hostname, nid))
+	}
+	return nid, nil
+}
+
+// HostOrdinal returns the trailing "-<digits>" of a host name's first label
+// ("otter-node-3" → 3, "otter-node-3.otter-node.ns.svc" → 3).
+func HostOrdinal(hostname string) (int, bool) {
+	label, _, _ := strings.Cut(strings.TrimSpace(hostname), ".")
+	i := strings.LastIndexByte(label, '-')
+	if i < 0 || i == len(label)-1 {
+		return 0, false
+	}
+	digits := label[i+1:]
+	if len(digits) > 9 {
+		return 0, false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(digits)
+	return n, err == nil
+}
+
+// AdvertiseHost is the address other pods reach the node's JMX/RMI at:
+// OTTER_ADVERTISE_HOST when set, else DefaultAdvertiseHost(). "" when
+// neither gives one (Build then leaves java.rmi.server.hostname unset).
+func AdvertiseHost(getenv func(string) (string, bool)) (string, error) {
+	if v, ok := getenv("OTTER_ADVERTISE_HOST"); ok && v != "" {
+		v = strings.TrimSpace(v)
+		if v == "" || strings.ContainsAny(v, " \t\n/") {
+			return "", configError(fmt.Sprintf("OTTER_ADVERTISE_HOST=%q (environment): want a host name or IP address other pods reach this node at (e.g. the pod IP from the downward API)", v))
+		}
+		return v, nil
+	}
+	return DefaultAdvertiseHost(), nil
+}
+
+// DefaultAdvertiseHost returns the host's first non-loopback IPv4 address
+// (else IPv6), the address a pod's IP is, or "".
+func DefaultAdvertiseHost() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	return pickAddress(addrs)
+}
+
+func pickAddress(addrs []net.Addr) string {
+	var v6 string
+	for _, a := range addrs {
+		ipn, ok := a.(*net.IPNet)
+		if !ok || ipn.IP.IsLoopback() || ipn.IP.IsLinkLocalUnicast() || ipn.IP.IsUnspecified() || ipn.IP.IsMulticast() {
+			continue
+		}
+		if ip4 := ipn.IP.To4(); ip4 != nil {
+			return ip4.String()
+		}
+		if v6 == "" {
+			v6 = ipn.IP.String()
+		}
+	}
+	return v6
+}

@@ -1,0 +1,98 @@
+package jvm
+
+import (
+	"errors"
+	"net"
+	"strings"
+	"testing"
+)
+
+func TestNid(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		host    string
+		want    int
+		wantErr string
+	}{
+		{"OTTER_NID", map[string]string{"OTTER_NID": "7"}, "whatever", 7, ""},
+		{"OTTER_NID trimmed", map[string]string{"OTTER_NID": " 12\n"}, "", 12, ""},
+		{"OTTER_NID wins over ordinal", map[string]string{"OTTER_NID": "2"}, "otter-node-5", 2, ""},
+		{"StatefulSet ordinal + default offset", nil, "otter-node-3", 4, ""},
+		{"ordinal 0", nil, "otter-node-0", 1, ""},
+		{"FQDN", nil, "otter-node-3.otter-node.prod.svc.cluster.local", 4, ""},
+		{"offset", map[string]string{"OTTER_NID_OFFSET": "100"}, "otter-node-3", 103, ""},
+		{"offset 0", map[string]string{"OTTER_NID_OFFSET": "0"}, "otter-node-3", 3, ""},
+		{"empty OTTER_NID is unset", map[string]string{"OTTER_NID": ""}, "otter-node-1", 2, ""},
+		{"no ordinal", nil, "otter-node", 0, "OTTER_NID is unset and the host name \"otter-node\" does not end in -<ordinal>"},
+		{"docker host name", nil, "3f2a9c1b7d6e", 0, "set OTTER_NID"},
+		{"trailing dash", nil, "node-", 0, "set OTTER_NID"},
+		{"letters after dash", nil, "node-3a", 0, "set OTTER_NID"},
+		{"bad OTTER_NID", map[string]string{"OTTER_NID": "one"}, "otter-node-1", 0, `OTTER_NID="one" (environment): want a positive integer`},
+		{"zero OTTER_NID", map[string]string{"OTTER_NID": "0"}, "", 0, "want a positive integer"},
+		{"negative OTTER_NID", map[string]string{"OTTER_NID": "-3"}, "", 0, "want a positive integer"},
+		{"bad offset", map[string]string{"OTTER_NID_OFFSET": "x"}, "otter-node-1", 0, `OTTER_NID_OFFSET="x"`},
+		{"offset 0 ordinal 0", map[string]string{"OTTER_NID_OFFSET": "0"}, "otter-node-0", 0, "node ids start at 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Nid(envOf(tt.env), tt.host)
+			if tt.wantErr != "" {
+				var e *Error
+				if !errors.As(err, &e) || e.ExitCode() != 78 || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Nid(%v, %q) error = %v, want exit 78 containing %q", tt.env, tt.host, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("Nid(%v, %q) = %d, %v; want %d", tt.env, tt.host, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestAdvertiseHost(t *testing.T) {
+	got, err := AdvertiseHost(envOf(map[string]string{"OTTER_ADVERTISE_HOST": "10.1.2.3"}))
+	if err != nil || got != "10.1.2.3" {
+		t.Errorf("AdvertiseHost(env) = %q, %v", got, err)
+	}
+	if _, err := AdvertiseHost(envOf(map[string]string{"OTTER_ADVERTISE_HOST": "a b"})); err == nil {
+		t.Error("AdvertiseHost accepted a value with a space")
+	}
+	def, err := AdvertiseHost(envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def != DefaultAdvertiseHost() {
+		t.Errorf("AdvertiseHost() = %q, want DefaultAdvertiseHost() %q", def, DefaultAdvertiseHost())
+	}
+	if ip := net.ParseIP(def); def != "" && (ip == nil || ip.IsLoopback()) {
+		t.Errorf("default advertised host %q is not a non-loopback IP", def)
+	}
+}
+
+func TestPickAddress(t *testing.T) {
+	cidr := func(s string) net.Addr {
+		ip, n, err := net.ParseCIDR(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.IP = ip
+		return n
+	}
+	tests := []struct {
+		in   []net.Addr
+		want string
+	}{
+		{[]net.Addr{cidr("127.0.0.1/8"), cidr("::1/128"), cidr("10.244.1.7/24")}, "10.244.1.7"},
+		{[]net.Addr{cidr("fe80::1/64"), cidr("fd00::5/64"), cidr("192.168.1.2/24")}, "192.168.1.2"},
+		{[]net.Addr{cidr("127.0.0.1/8"), cidr("fd00::5/64")}, "fd00::5"},
+		{[]net.Addr{cidr("127.0.0.1/8")}, ""},
+		{nil, ""},
+	}
+	for _, tt := range tests {
+		if got := pickAddress(tt.in); got != tt.want {
+			t.Errorf("pickAddress(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
