@@ -1,0 +1,142 @@
+package propsfile
+
+import (
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"go.uber.org/zap"
+)
+
+// envSetting is a key set from the environment (source 3) or from a file
+// named by a *_FILE variable (source 4).
+type envSetting struct {
+	key   string
+	value string
+	src   Source
+}
+
+// collectEnv turns the environment into settings: variables named exactly
+// like a known key (or a new "otter." key), OTTER_<NAME> variables matching
+// one known key case-insensitively with '_' read as '.', and <NAME>_FILE
+// variables for any of those. Reserved names and Kubernetes service
+// variables are skipped. Settings from variables come first, then those
+// from files, so a file wins over a differently named variable for the same
+// key. Secret values are never logged.
+func collectEnv(environ []string, ix *keyIndex, reservedNames map[string]struct{},
+	read func(path string) (string, error), probs *problems, log *zap.Logger) []envSetting {
+	env := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			env[k] = v
+		}
+	}
+	names := make([]string, 0, len(env))
+	for k := range env {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+
+	var vars, files []envSetting
+	for _, name := range names {
+		value := env[name]
+		if stem, ok := strings.CutSuffix(name, fileSuffix); ok && stem != "" {
+			kind, keys := ix.match(stem, "", reservedNames, env)
+			switch kind {
+			case reserved:
+				log.Debug("entrypoint setting, not a property", zap.String("variable", name))
+				continue
+			case exactKey, newKey, snakeKey:
+				src := Source{Kind: SourceFile, Name: name}
+				if _, both := env[stem]; both {
+					probs.add(keys[0], src.String(),
+						"%s and %s are both set, but they are exclusive: unset one of them (%s names the file %s)",
+						stem, name, name, value)
+					continue
+				}
+				content, err := read(value)
+				if err != nil {
+					probs.add(keys[0], src.String(), "%s=%s: cannot read the secret file for %s: %v", name, value, keys[0], err)
+					continue
+				}
+				files = append(files, envSetting{key: keys[0], value: validText(content, name, log), src: src})
+				continue
+			case ambiguous:
+				probs.add(stem, "env:"+name, "%s matches several keys (%s); name the variable exactly like the key instead, e.g. %s%s",
+					name, strings.Join(keys, ", "), keys[0], fileSuffix)
+				continue
+			}
+			// The stem designates nothing: maybe the whole name does.
+		}
+		kind, keys := ix.match(name, value, reservedNames, env)
+		switch kind {
+		case notProperty:
+		case reserved:
+			log.Debug("entrypoint setting, not a property", zap.String("variable", name))
+		case serviceLink:
+			log.Debug("Kubernetes service variable, not a property; ignored", zap.String("variable", name))
+		case exactKey, newKey, snakeKey:
+			vars = append(vars, envSetting{key: keys[0], value: validText(value, name, log), src: Source{Kind: SourceEnv, Name: name}})
+		case ambiguous:
+			probs.add(name, "env:"+name, "%s matches several keys (%s); name the variable exactly like the key instead, e.g. %s",
+				name, strings.Join(keys, ", "), keys[0])
+		case noMatch:
+			fields := []zap.Field{zap.String("variable", name)}
+			hint := "to add a new key, name the variable exactly like the key (e.g. otter.some.key) or put it in a file in OTTER_CONFIG_DIR"
+			stem := strings.TrimSuffix(name, fileSuffix)
+			if c := ix.closest(stem); len(c) > 0 {
+				fields = append(fields, zap.Strings("closestKeys", c))
+			}
+			log.Warn("OTTER_ variable matches no key of the base file or the config directory; ignored; "+hint, fields...)
+		}
+	}
+	vars = dedupe(vars, probs)
+	files = dedupe(files, probs)
+	for _, s := range append(vars, files...) {
+		if strings.Contains(s.value, "${") {
+			log.Warn("value contains \"${\": Otter's Spring resolves ${...} placeholders in it when java starts and fails on one it cannot resolve",
+				zap.String("key", s.key), zap.String("source", s.src.String()))
+		}
+	}
+	byKey := make(map[string]Source, len(vars))
+	for _, s := range vars {
+		byKey[s.key] = s.src
+	}
+	for _, s := range files {
+		if v, ok := byKey[s.key]; ok {
+			log.Info("secret file overrides variable", zap.String("key", s.key),
+				zap.String("source", s.src.String()), zap.String("overrides", v.String()))
+		}
+	}
+	return append(vars, files...)
+}
+
+// dedupe keeps one setting per key; two variables of the same source kind
+// giving one key different values are a problem (values never printed).
+func dedupe(list []envSetting, probs *problems) []envSetting {
+	seen := make(map[string]int, len(list))
+	out := list[:0]
+	for _, s := range list {
+		i, dup := seen[s.key]
+		if !dup {
+			seen[s.key] = len(out)
+			out = append(out, s)
+			continue
+		}
+		if out[i].value != s.value {
+			probs.add(s.key, s.src.String(), "%s is set by both %s and %s with different values: keep only one of them",
+				s.key, out[i].src, s.src)
+		}
+	}
+	return out
+}
+
+// validText replaces invalid UTF-8 (which no Java string can hold) with
+// U+FFFD, with a warning naming the variable only.
+func validText(s, name string, log *zap.Logger) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	log.Warn("value is not valid UTF-8; invalid bytes replaced by U+FFFD", zap.String("variable", name))
+	return string([]rune(s))
+}

@@ -1,0 +1,93 @@
+package propsfile
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"unicode"
+)
+
+// WriteFile writes the rendered file, secrets included, to
+// <dir>/otter.properties with mode 0600, creating dir (0700) when needed.
+// The write is atomic: a temporary file in dir is written, synced and
+// renamed over the old file, and dir is synced; on failure the temporary
+// file is removed and any previous file is left as it was.
+func (r *Result) WriteFile(dir string) (path string, err error) {
+	return writeFileAtomic(dir, FileName, r.Bytes(true))
+}
+
+func writeFileAtomic(dir, name string, data []byte) (path string, err error) {
+	path = filepath.Join(dir, name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create the render directory %s: %w (set ENTRYPOINT_RENDER_DIR to a writable directory)", dir, err)
+	}
+	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
+		return "", fmt.Errorf("write %s: %w (set ENTRYPOINT_RENDER_DIR to a writable directory)", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()      //nolint:errcheck // already failing; the file is removed next
+			os.Remove(tmp) //nolint:errcheck // best effort cleanup of our own temporary file
+		}
+	}()
+	if err = f.Chmod(0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err = f.Write(data); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return "", fmt.Errorf("write %s: sync: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()  //nolint:errcheck // the rename is done; a directory sync failure changes nothing we can act on
+		d.Close() //nolint:errcheck // read-only handle
+	}
+	return path, nil
+}
+
+// Explain writes one line per key: the key, its value (secrets masked
+// unless showSecrets) and its source, with the sources it overrode.
+// Values that are empty, have blanks at either end or hold characters that
+// are not printable are shown quoted, Go-style.
+func (r *Result) Explain(w io.Writer, showSecrets bool) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE")
+	for _, e := range r.entries {
+		src := e.Source.String()
+		if len(e.Overrides) > 0 {
+			over := make([]string, len(e.Overrides))
+			for i, o := range e.Overrides {
+				over[i] = o.String()
+			}
+			src += " (overrides " + strings.Join(over, ", ") + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", display(e.Key), display(e.shown(showSecrets)), display(src))
+	}
+	return tw.Flush()
+}
+
+// display shows s as it is when that is unambiguous on one line, else quoted.
+func display(s string) string {
+	if s == "" || s != strings.TrimSpace(s) || strings.ContainsAny(s, "\"\t") {
+		return strconv.Quote(s)
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}

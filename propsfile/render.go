@@ -1,0 +1,368 @@
+package propsfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"go.uber.org/zap"
+)
+
+// FileName is the name of the rendered file in the render directory.
+const FileName = "otter.properties"
+
+// Mask replaces secret values in everything meant for humans.
+const Mask = "******"
+
+// maxSecretSize bounds what a *_FILE variable may name.
+const maxSecretSize = 1 << 20
+
+// Options say what to render.
+type Options struct {
+	Role      string   // "manager" or "node"
+	OtterHome string   // the base file is OtterHome/conf/otter.properties
+	ConfigDir string   // "" or a missing directory: no config-dir source
+	Environ   []string // KEY=VALUE; a later duplicate wins
+	// Reserved are the entrypoint's own OTTER_* settings, never properties.
+	// ReservedEnv() is always added.
+	Reserved []string
+}
+
+// BaseFile is the path of the base file inside an OTTER_HOME.
+func BaseFile(otterHome string) string {
+	return filepath.Join(otterHome, "conf", FileName)
+}
+
+// SourceKind is where a value came from.
+type SourceKind string
+
+// The kinds of sources, from the lowest precedence to the highest.
+const (
+	SourceBase      SourceKind = "base"       // the release's conf/otter.properties
+	SourceConfigDir SourceKind = "config-dir" // a *.properties file in OTTER_CONFIG_DIR
+	SourceEnv       SourceKind = "env"        // an environment variable
+	SourceFile      SourceKind = "file"       // a file named by a *_FILE variable
+)
+
+// Source is where a value came from: a kind and, except for the base file,
+// a name (the file in the config directory or the variable).
+type Source struct {
+	Kind SourceKind
+	Name string
+}
+
+// String is "base", "config-dir:<file>", "env:<NAME>" or "file:<NAME>_FILE".
+func (s Source) String() string {
+	if s.Name == "" {
+		return string(s.Kind)
+	}
+	return string(s.Kind) + ":" + s.Name
+}
+
+// Entry is one key of the rendered file.
+type Entry struct {
+	Key       string
+	Value     string
+	Source    Source   // the source whose value won
+	Overrides []Source // earlier sources that also set the key, in order
+	// Secret is true when the value came from a *_FILE variable or the key
+	// contains "password", "secret", "token" or "credential".
+	Secret bool
+}
+
+// Result is a rendered and validated otter.properties.
+type Result struct {
+	role      string
+	basePath  string
+	baseItems []Item  // the base file's layout
+	entries   []Entry // base keys in base order, then added keys
+	index     map[string]int
+	numBase   int // entries[:numBase] are the base file's keys
+}
+
+// Render reads the base file, the config directory, the environment and the
+// secret files, merges them (a later source wins per key), validates the
+// result for opts.Role and returns it. Warnings and debug lines go to log;
+// secret values never do. Every problem found is returned at once as
+// *Problems (exit code 78).
+func Render(opts Options, log *zap.Logger) (*Result, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	var probs problems
+	if opts.Role != "manager" && opts.Role != "node" {
+		probs.add("", "", "unknown role %q: use manager or node", opts.Role)
+		return nil, &Problems{Role: opts.Role, List: probs}
+	}
+	r := &Result{role: opts.Role, basePath: BaseFile(opts.OtterHome), index: map[string]int{}}
+
+	base, baseOK := loadFile(r.basePath, Source{Kind: SourceBase}, &probs, log, func(err error) string {
+		return fmt.Sprintf("cannot read the base file %s: %v; OTTER_HOME=%s must be an Otter %s release with conf/otter.properties",
+			r.basePath, err, opts.OtterHome, opts.Role)
+	})
+	if baseOK {
+		r.baseItems = base.Items
+		r.merge(base, Source{Kind: SourceBase})
+	}
+	r.numBase = len(r.entries)
+
+	for _, name := range configFiles(opts.ConfigDir, &probs, log) {
+		path := filepath.Join(opts.ConfigDir, name)
+		src := Source{Kind: SourceConfigDir, Name: name}
+		f, ok := loadFile(path, src, &probs, log, func(err error) string {
+			return fmt.Sprintf("cannot read %s from OTTER_CONFIG_DIR: %v", path, err)
+		})
+		if ok {
+			r.merge(f, src)
+		}
+	}
+
+	known := make([]string, len(r.entries))
+	for i, e := range r.entries {
+		known[i] = e.Key
+	}
+	reservedNames := map[string]struct{}{}
+	for _, n := range append(ReservedEnv(), opts.Reserved...) {
+		reservedNames[n] = struct{}{}
+	}
+	for _, s := range collectEnv(opts.Environ, newKeyIndex(known), reservedNames, readSecret, &probs, log) {
+		r.set(s.key, s.value, s.src)
+	}
+
+	for i := range r.entries {
+		e := &r.entries[i]
+		e.Secret = e.Source.Kind == SourceFile || isSecretKey(e.Key)
+	}
+	if baseOK {
+		probs = append(probs, validate(r, log)...)
+	}
+	if len(probs) > 0 {
+		return nil, &Problems{Role: opts.Role, List: probs}
+	}
+	changed := 0
+	for _, e := range r.entries {
+		if e.Source.Kind != SourceBase {
+			changed++
+		}
+	}
+	log.Info("rendered otter.properties",
+		zap.String("role", r.role), zap.String("base", r.basePath),
+		zap.Int("keys", len(r.entries)), zap.Int("fromOtherSources", changed))
+	return r, nil
+}
+
+// loadFile reads and parses one .properties file, reporting a failure as a
+// problem built by describe.
+func loadFile(path string, src Source, probs *problems, log *zap.Logger, describe func(error) string) (*File, bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		probs.add("", path, "%s", describe(err))
+		return nil, false
+	}
+	f, err := Parse(data)
+	if err != nil {
+		probs.add("", path, "%s: %v (java.util.Properties rejects it too: write \\u and exactly four hex digits, or \\\\u for a literal backslash-u)", path, err)
+		return nil, false
+	}
+	if hasUTF8Text(data) {
+		log.Warn("file has non-ASCII UTF-8 text; Java reads .properties files as ISO-8859-1, so it reads these characters differently; write them as \\uXXXX",
+			zap.String("file", path), zap.String("source", src.String()))
+	}
+	lines := map[string]int{}
+	for _, it := range f.Items {
+		if it.Kind != KindEntry {
+			continue
+		}
+		if first, dup := lines[it.Key]; dup {
+			log.Warn("key defined more than once; the last value wins, as in Java",
+				zap.String("file", path), zap.String("key", it.Key), zap.Int("firstLine", first), zap.Int("line", it.Line))
+			continue
+		}
+		lines[it.Key] = it.Line
+	}
+	return f, true
+}
+
+// hasUTF8Text reports whether data has bytes above 0x7F forming UTF-8.
+func hasUTF8Text(data []byte) bool {
+	for i := 0; i < len(data); i++ {
+		if data[i] >= 0x80 {
+			r, n := utf8.DecodeRune(data[i:])
+			return r != utf8.RuneError || n > 1
+		}
+	}
+	return false
+}
+
+// configFiles lists the *.properties files of the config directory in
+// lexical order. Names starting with '.' are skipped: that covers the
+// "..data" link and "..<timestamp>" directory of a mounted ConfigMap, whose
+// visible entries are symbolic links into them.
+func configFiles(dir string, probs *problems, log *zap.Logger) []string {
+	if dir == "" {
+		return nil
+	}
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		log.Debug("config directory does not exist; no config-dir source", zap.String("dir", dir))
+		return nil
+	}
+	if err != nil {
+		probs.add("", dir, "OTTER_CONFIG_DIR=%s: cannot read the directory: %v", dir, err)
+		return nil
+	}
+	var names []string
+	for _, e := range ents {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".properties") {
+			log.Debug("config directory entry skipped", zap.String("dir", dir), zap.String("entry", name))
+			continue
+		}
+		st, err := os.Stat(filepath.Join(dir, name)) // follows the ConfigMap's symbolic links
+		if err != nil {
+			probs.add("", filepath.Join(dir, name), "cannot read %s from OTTER_CONFIG_DIR: %v", filepath.Join(dir, name), err)
+			continue
+		}
+		if !st.Mode().IsRegular() {
+			log.Warn("config directory entry is not a regular file; skipped", zap.String("dir", dir), zap.String("entry", name))
+			continue
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// readSecret reads a *_FILE variable's file: its content without trailing
+// line terminators.
+func readSecret(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSecretSize+1))
+	if err != nil {
+		return "", err
+	}
+	if len(data) > maxSecretSize {
+		return "", fmt.Errorf("%s is larger than %d bytes", path, maxSecretSize)
+	}
+	return strings.TrimRight(string(data), "\r\n"), nil
+}
+
+func (r *Result) merge(f *File, src Source) {
+	for _, it := range f.Items {
+		if it.Kind == KindEntry {
+			r.set(it.Key, it.Value, src)
+		}
+	}
+}
+
+func (r *Result) set(key, value string, src Source) {
+	if i, ok := r.index[key]; ok {
+		e := &r.entries[i]
+		e.Overrides = append(e.Overrides, e.Source)
+		e.Value, e.Source = value, src
+		return
+	}
+	r.index[key] = len(r.entries)
+	r.entries = append(r.entries, Entry{Key: key, Value: value, Source: src})
+}
+
+// isSecretKey reports whether a key's value is masked whatever its source.
+func isSecretKey(key string) bool {
+	k := strings.ToLower(key)
+	for _, w := range []string{"password", "secret", "token", "credential"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Role is "manager" or "node".
+func (r *Result) Role() string { return r.role }
+
+// BasePath is the base file the result was rendered from.
+func (r *Result) BasePath() string { return r.basePath }
+
+// Get returns a key's final value.
+func (r *Result) Get(key string) (string, bool) {
+	i, ok := r.index[key]
+	if !ok {
+		return "", false
+	}
+	return r.entries[i].Value, true
+}
+
+// Entries returns every key in file order (base keys first, in the base
+// file's order, then added keys), with values unmasked.
+func (r *Result) Entries() []Entry {
+	out := make([]Entry, len(r.entries))
+	copy(out, r.entries)
+	return out
+}
+
+// Map returns the final key/value map: what Java reads from the written file.
+func (r *Result) Map() map[string]string {
+	m := make(map[string]string, len(r.entries))
+	for _, e := range r.entries {
+		m[e.Key] = e.Value
+	}
+	return m
+}
+
+func (e Entry) shown(showSecrets bool) string {
+	if e.Secret && !showSecrets && e.Value != "" {
+		return Mask
+	}
+	return e.Value
+}
+
+// File returns the rendered file: a header, the base file's comments, blank
+// lines and keys in their order (a key whose value came from another source
+// gets a comment naming it), then the added keys, each after a comment
+// naming its source. Secret values are replaced by Mask unless showSecrets.
+func (r *Result) File(showSecrets bool) *File {
+	items := make([]Item, 0, len(r.baseItems)+3*len(r.entries)+4)
+	comment := func(text string) { items = append(items, Item{Kind: KindComment, Text: text}) }
+	comment("# otter.properties for the " + r.role + ", rendered by otter-entrypoint from " + r.basePath)
+	comment("# and the configuration directory, environment variables and secret files.")
+	comment("# Do not edit: it is written anew at every start.")
+	items = append(items, Item{Kind: KindBlank})
+	written := make(map[string]bool, r.numBase)
+	for _, it := range r.baseItems {
+		if it.Kind != KindEntry {
+			items = append(items, it)
+			continue
+		}
+		if written[it.Key] {
+			continue // a duplicate; the value is written at the first occurrence
+		}
+		written[it.Key] = true
+		e := r.entries[r.index[it.Key]]
+		if e.Source.Kind != SourceBase {
+			comment("# otter-entrypoint: value from " + e.Source.String())
+		}
+		items = append(items, Item{Kind: KindEntry, Key: e.Key, Value: e.shown(showSecrets)})
+	}
+	if len(r.entries) > r.numBase {
+		items = append(items, Item{Kind: KindBlank})
+		comment("# Keys added by otter-entrypoint (not in the base file):")
+		for _, e := range r.entries[r.numBase:] {
+			comment("# from " + e.Source.String())
+			items = append(items, Item{Kind: KindEntry, Key: e.Key, Value: e.shown(showSecrets)})
+		}
+	}
+	return &File{Items: items}
+}
+
+// Bytes is File(showSecrets).Bytes(): the pure-ASCII file text.
+func (r *Result) Bytes(showSecrets bool) []byte { return r.File(showSecrets).Bytes() }
