@@ -74,7 +74,6 @@ type Tailer struct {
 	followers map[string]*Follower
 	retired   map[fileID]bool // files left behind by rotation (renamed away)
 	warned    map[string]bool
-	wbuf      []byte
 
 	stop chan struct{}
 	done chan struct{}

@@ -1,0 +1,275 @@
+// Package probes serves the entrypoint's /livez, /readyz and /metrics, runs
+// Otter's readiness check, and waits for Otter's dependencies before java
+// starts.
+package probes
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"otter-entrypoint/probes/logtail"
+)
+
+// Check is one readiness check. A nil error means ready; an error's text is
+// the one-line reason.
+type Check interface {
+	Name() string
+	Check(ctx context.Context) error
+}
+
+// beginner is implemented by checks that need a starting point taken before
+// the child starts (the log check skips lines written before it).
+type beginner interface{ Begin() error }
+
+// DefaultCheckTimeout bounds one check.
+const DefaultCheckTimeout = 2 * time.Second
+
+// maxBody bounds how much of an HTTP check's answer is read.
+const maxBody = 10 << 10
+
+// settingError is an invalid setting: exit code 78 (EX_CONFIG).
+type settingError struct{ msg string }
+
+func (e *settingError) Error() string { return e.msg }
+
+// ExitCode is 78 (EX_CONFIG).
+func (e *settingError) ExitCode() int { return 78 }
+
+func settingErrorf(format string, args ...any) error {
+	return &settingError{msg: fmt.Sprintf(format, args...)}
+}
+
+// ParseCheck parses ENTRYPOINT_READY_CHECK:
+//
+//	http://host:port/path, https://...   2xx or 3xx (redirects are not followed; TLS is not verified, as kubelet does)
+//	tcp://host:port                      the port accepts a connection
+//	log:<file>:<text>                    a line containing text was written to file since the entrypoint started
+//	none                                 ready as soon as the child runs
+//
+// A relative log file is taken relative to otterHome. Errors name the
+// setting and have ExitCode() 78.
+func ParseCheck(spec, otterHome string) (Check, error) {
+	s := strings.TrimSpace(spec)
+	bad := func(why string) error {
+		return settingErrorf("ENTRYPOINT_READY_CHECK=%q: %s; use http://host:port/path, https://..., tcp://host:port, log:<file>:<text> or none", redactURL(s), why)
+	}
+	switch {
+	case s == "" || strings.EqualFold(s, "none"):
+		return noneCheck{}, nil
+	case strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://"):
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" || u.Hostname() == "" {
+			return nil, bad("not a valid URL")
+		}
+		if err := validPort(u.Port(), true); err != nil {
+			return nil, bad(err.Error())
+		}
+		return newHTTPCheck(u), nil
+	case strings.HasPrefix(s, "tcp://"):
+		addr, err := parseHostPort(strings.TrimPrefix(s, "tcp://"))
+		if err != nil {
+			return nil, bad(err.Error())
+		}
+		return &tcpCheck{addr: addr}, nil
+	case strings.HasPrefix(s, "log:"):
+		file, text, ok := strings.Cut(strings.TrimPrefix(s, "log:"), ":")
+		if !ok || strings.TrimSpace(file) == "" || text == "" {
+			return nil, bad("want log:<file>:<text> with a file and a non-empty text")
+		}
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(otterHome, file)
+		}
+		return newLogCheck(filepath.Clean(file), text), nil
+	}
+	return nil, bad("unknown kind")
+}
+
+// DefaultReadyCheck is ENTRYPOINT_READY_CHECK's default for a role: the
+// manager's monitor page (Jetty answers 503 there while the web app is
+// broken, so a TCP check would lie), the node's "running" log line, nothing
+// for run. otterPort is the manager's otter.port ("" means 8080).
+func DefaultReadyCheck(role, otterHome, otterPort string) string {
+	switch role {
+	case "manager":
+		if otterPort == "" {
+			otterPort = "8080"
+		}
+		return "http://127.0.0.1:" + otterPort + "/monitor/ok.htm"
+	case "node":
+		return "log:" + filepath.Join(otterHome, "logs/node/node.log") + ":the otter server is running now"
+	}
+	return "none"
+}
+
+// noneCheck always passes: ready once the child runs.
+type noneCheck struct{}
+
+func (noneCheck) Name() string                  { return "none" }
+func (noneCheck) Check(_ context.Context) error { return nil }
+
+// httpCheck: GET, 2xx/3xx is ready.
+type httpCheck struct {
+	url    string
+	name   string
+	client *http.Client
+}
+
+func newHTTPCheck(u *url.URL) *httpCheck {
+	tr := &http.Transport{
+		Proxy:               nil, // a probe of 127.0.0.1 must not go through HTTP_PROXY
+		DialContext:         (&net.Dialer{Timeout: DefaultCheckTimeout}).DialContext,
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // like kubelet's probes
+		DisableKeepAlives:   true,
+		MaxIdleConns:        1,
+		TLSHandshakeTimeout: DefaultCheckTimeout,
+	}
+	return &httpCheck{
+		url:  u.String(),
+		name: u.Redacted(),
+		client: &http.Client{
+			Transport:     tr,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+}
+
+func (c *httpCheck) Name() string { return c.name }
+
+func (c *httpCheck) Check(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("User-Agent", "otter-entrypoint-readiness")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", c.name, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
+		return fmt.Errorf("GET %s: status %d", c.name, resp.StatusCode)
+	}
+	return nil
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// tcpCheck: the port accepts a connection.
+type tcpCheck struct{ addr string }
+
+func (c *tcpCheck) Name() string { return "tcp://" + c.addr }
+
+func (c *tcpCheck) Check(ctx context.Context) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("connect %s: %w", c.addr, err)
+	}
+	return conn.Close()
+}
+
+// logCheck: a line containing text was written to file since Begin.
+type logCheck struct {
+	file, text string
+
+	mu    sync.Mutex
+	fl    *logtail.Follower
+	found bool
+}
+
+func newLogCheck(file, text string) *logCheck {
+	return &logCheck{file: file, text: text, fl: logtail.NewFollower(file, true)}
+}
+
+func (c *logCheck) Name() string { return "log:" + c.file + ":" + c.text }
+
+// Begin takes the starting point: lines already in the file are old.
+func (c *logCheck) Begin() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.fl.Begin()
+}
+
+func (c *logCheck) Check(_ context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.found {
+		return nil
+	}
+	text := []byte(c.text)
+	err := c.fl.Poll(func(lines []byte) {
+		if !c.found && containsBytes(lines, text) {
+			c.found = true
+		}
+	})
+	if c.found {
+		c.fl.Close()
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%q not seen yet in %s: %w", c.text, c.file, err)
+	}
+	return fmt.Errorf("%q not seen yet in %s", c.text, c.file)
+}
+
+// containsBytes reports whether some line of lines contains text (text has
+// no newline, so a match never spans two lines).
+func containsBytes(lines, text []byte) bool {
+	return bytes.Contains(lines, text)
+}
+
+// parseHostPort checks host:port (IPv6 in brackets) and returns it.
+func parseHostPort(s string) (string, error) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", fmt.Errorf("%q is not host:port", s)
+	}
+	if host == "" {
+		return "", fmt.Errorf("%q has no host", s)
+	}
+	if strings.ContainsAny(host, "/?#@ ") {
+		return "", fmt.Errorf("%q: bad host %q", s, host)
+	}
+	if err := validPort(port, false); err != nil {
+		return "", err
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+func validPort(port string, optional bool) error {
+	if port == "" && optional {
+		return nil
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 1 to 65535", port)
+	}
+	return nil
+}
+
+// redactURL hides a password in a URL-like string.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return s
+}

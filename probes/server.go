@@ -1,0 +1,557 @@
+package probes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"otter-entrypoint/probes/hsperf"
+	"otter-entrypoint/supervisor"
+)
+
+// Defaults.
+const (
+	DefaultListen        = ":9779"
+	DefaultReadyInterval = 5 * time.Second
+	// perfDataGrace: a missing hsperfdata file is only worth a warning
+	// once the JVM has had this long to create it.
+	perfDataGrace = 15 * time.Second
+)
+
+// HTTP server limits: slow or stuck clients cannot hold the probes up.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 15 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 16 << 10
+	metricsTimeout    = 10 * time.Second
+	metricsInFlight   = 8
+)
+
+// Config configures the probes server.
+type Config struct {
+	// Listen is ENTRYPOINT_LISTEN, e.g. ":9779". "" or "off" disables
+	// the server (the Server still works as an Observer). The caller
+	// applies the default (DefaultListen) when the variable is unset.
+	Listen string
+	// Ready is the readiness check (nil: none, ready once the child runs).
+	Ready Check
+	// ReadyInterval is ENTRYPOINT_READY_INTERVAL (0: 5s).
+	ReadyInterval time.Duration
+	// ReadyTimeout bounds one check (0: 2s).
+	ReadyTimeout time.Duration
+	// Version labels otter_entrypoint_build_info.
+	Version string
+	// PerfDataDir is where the JVM writes hsperfdata_<user>/<pid>
+	// ("": /tmp, which HotSpot always uses on Linux).
+	PerfDataDir string
+}
+
+type phase int
+
+const (
+	phaseWaiting phase = iota // the supervisor runs; the child is not started yet
+	phaseRunning
+	phaseExited
+)
+
+// Server serves /livez, /healthz, /readyz and /metrics and implements
+// supervisor.Observer, from which it learns the child's state.
+type Server struct {
+	cfg   Config
+	log   *zap.Logger
+	now   func() time.Time
+	check Check
+
+	reg     *prometheus.Registry
+	handler http.Handler
+	srv     *http.Server
+	ln      net.Listener
+
+	// metrics
+	childUp, childStart, ready, readyDuration *prometheus.GaugeVec
+	signals                                   *prometheus.CounterVec
+	zombies, readyFailures                    prometheus.Counter
+
+	kick chan struct{}
+
+	mu          sync.Mutex
+	phase       phase
+	pid         int
+	startedAt   time.Time
+	exit        supervisor.ExitStatus
+	stopping    bool
+	stopSig     syscall.Signal
+	isReady     bool
+	checked     bool // a check ran since the child started
+	lastErr     error
+	lastAt      time.Time
+	lastTook    time.Duration
+	perfPath    string // cached hsperfdata path for pid
+	perfPathPid int
+	perfWarned  int // pid the missing-file warning was logged for
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+var _ supervisor.Observer = (*Server)(nil)
+
+// NewServer builds the server; nothing listens until Start.
+func NewServer(cfg Config, log *zap.Logger, now func() time.Time) (*Server, error) {
+	if cfg.ReadyInterval == 0 {
+		cfg.ReadyInterval = DefaultReadyInterval
+	}
+	if cfg.ReadyInterval < 0 {
+		return nil, settingErrorf("ENTRYPOINT_READY_INTERVAL=%s: must be positive, e.g. 5s", cfg.ReadyInterval)
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = DefaultCheckTimeout
+	}
+	if cfg.PerfDataDir == "" {
+		cfg.PerfDataDir = "/tmp"
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	if !Disabled(cfg.Listen) {
+		if _, _, err := net.SplitHostPort(cfg.Listen); err != nil {
+			return nil, settingErrorf("ENTRYPOINT_LISTEN=%q: not [host]:port (%v); use e.g. :9779, 127.0.0.1:9779, or off", cfg.Listen, err)
+		}
+	}
+	s := &Server{cfg: cfg, log: log, now: now, check: cfg.Ready, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	if s.check == nil {
+		s.check = noneCheck{}
+	}
+	s.reg = prometheus.NewRegistry()
+	gauge := func(name, help string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, nil)
+	}
+	s.childUp = gauge("otter_entrypoint_child_up", "1 while the child (java) runs, else 0.")
+	s.childStart = gauge("otter_entrypoint_child_start_time_seconds", "Start time of the child since the Unix epoch, in seconds (0 before it starts).")
+	s.ready = gauge("otter_entrypoint_ready", "1 while /readyz answers 200, else 0.")
+	s.readyDuration = gauge("otter_entrypoint_ready_check_duration_seconds", "How long the last readiness check took, in seconds.")
+	s.signals = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otter_entrypoint_signals_forwarded_total", Help: "Signals forwarded to the child, by signal."}, []string{"signal"})
+	s.zombies = prometheus.NewCounter(prometheus.CounterOpts{Name: "otter_entrypoint_zombies_reaped_total", Help: "Processes other than the child that the entrypoint reaped."})
+	s.readyFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "otter_entrypoint_ready_check_failures_total", Help: "Readiness checks that failed."})
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "otter_entrypoint_build_info", Help: "Version of the entrypoint and of the Go that built it; always 1."}, []string{"version", "goversion"})
+	buildInfo.WithLabelValues(cfg.Version, runtime.Version()).Set(1)
+	for _, g := range []*prometheus.GaugeVec{s.childUp, s.childStart, s.ready, s.readyDuration} {
+		g.WithLabelValues().Set(0)
+	}
+	s.reg.MustRegister(
+		buildInfo, s.childUp, s.childStart, s.ready, s.readyDuration, s.signals, s.zombies, s.readyFailures,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{PidFn: s.childPid, Namespace: "otter_java"}),
+		&jvmCollector{s: s, m: hsperf.NewMetrics(), available: prometheus.NewDesc("otter_entrypoint_jvm_perfdata_available",
+			"1 when the child's hsperfdata file could be read (jvm_* series present), else 0.", nil, nil)},
+	)
+	metrics := promhttp.InstrumentMetricHandler(s.reg, promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{
+		ErrorLog:            promLogger{log},
+		ErrorHandling:       promhttp.ContinueOnError,
+		EnableOpenMetrics:   true,
+		MaxRequestsInFlight: metricsInFlight,
+		Timeout:             metricsTimeout,
+	}))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/livez", s.serveLivez)
+	mux.HandleFunc("/healthz", s.serveLivez)
+	mux.HandleFunc("/readyz", s.serveReadyz)
+	mux.Handle("/metrics", metrics)
+	s.handler = getOrHead(mux)
+	return s, nil
+}
+
+// Disabled reports whether an ENTRYPOINT_LISTEN value turns the server off.
+func Disabled(listen string) bool {
+	l := strings.TrimSpace(listen)
+	return l == "" || strings.EqualFold(l, "off")
+}
+
+// Handler is the server's HTTP handler (for tests and benchmarks).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Registry is the server's metrics registry (the lead may register more).
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+// Start listens (an error if the address is taken) and serves in the
+// background, and starts the readiness loop. Call it before the supervisor
+// starts the child: it also marks where the log check starts reading.
+// With Listen disabled it does nothing.
+func (s *Server) Start() error {
+	if Disabled(s.cfg.Listen) {
+		close(s.done)
+		return nil
+	}
+	if b, ok := s.check.(beginner); ok {
+		if err := b.Begin(); err != nil {
+			s.log.Warn("readiness check cannot read its log file yet; will keep trying", zap.String("check", s.check.Name()), zap.Error(err))
+		}
+	}
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("ENTRYPOINT_LISTEN=%q: %w; pick a free port or set ENTRYPOINT_LISTEN=off", s.cfg.Listen, err)
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          zap.NewStdLog(s.log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("probes server stopped", zap.Error(err))
+		}
+	}()
+	go s.readinessLoop(ctx)
+	s.log.Info("probes listening", zap.String("address", ln.Addr().String()), zap.String("ready_check", s.check.Name()),
+		zap.Duration("ready_interval", s.cfg.ReadyInterval))
+	return nil
+}
+
+// Addr is the address the server listens on ("" before Start or when
+// disabled).
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Shutdown stops the readiness loop and the server, waiting for requests in
+// progress until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
+	s.cancel()
+	err := s.srv.Shutdown(ctx)
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+	}
+	return err
+}
+
+// ChildStarted implements supervisor.Observer.
+func (s *Server) ChildStarted(pid int, at time.Time) {
+	s.mu.Lock()
+	s.phase, s.pid, s.startedAt = phaseRunning, pid, at
+	s.isReady, s.checked, s.lastErr = false, false, nil
+	s.mu.Unlock()
+	s.childUp.WithLabelValues().Set(1)
+	s.childStart.WithLabelValues().Set(float64(at.UnixNano()) / 1e9)
+	s.ready.WithLabelValues().Set(0)
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// ChildExited implements supervisor.Observer.
+func (s *Server) ChildExited(status supervisor.ExitStatus, at time.Time) {
+	s.mu.Lock()
+	s.phase, s.exit, s.isReady = phaseExited, status, false
+	s.mu.Unlock()
+	s.childUp.WithLabelValues().Set(0)
+	s.ready.WithLabelValues().Set(0)
+}
+
+// StopRequested implements supervisor.Observer: /readyz turns 503 at once.
+func (s *Server) StopRequested(sig syscall.Signal, at time.Time) {
+	s.mu.Lock()
+	s.stopping, s.stopSig, s.isReady = true, sig, false
+	s.mu.Unlock()
+	s.ready.WithLabelValues().Set(0)
+}
+
+// SignalForwarded implements supervisor.Observer.
+func (s *Server) SignalForwarded(sig syscall.Signal) {
+	s.signals.WithLabelValues(supervisor.SignalName(sig)).Inc()
+}
+
+// OrphanReaped implements supervisor.Observer.
+func (s *Server) OrphanReaped(pid int) { s.zombies.Inc() }
+
+// childPid is the running child's pid, for the process collector.
+func (s *Server) childPid() (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.phase != phaseRunning {
+		return 0, errors.New("the child is not running")
+	}
+	return s.pid, nil
+}
+
+func (s *Server) readinessLoop(ctx context.Context) {
+	defer close(s.done)
+	tick := time.NewTicker(s.cfg.ReadyInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		case <-tick.C:
+		}
+		s.runCheck(ctx)
+	}
+}
+
+// runCheck runs the readiness check once if the child runs and no stop
+// has begun, and records the result.
+func (s *Server) runCheck(ctx context.Context) {
+	s.mu.Lock()
+	pid, run := s.pid, s.phase == phaseRunning && !s.stopping
+	s.mu.Unlock()
+	if !run {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
+	start := s.now()
+	err := s.check.Check(cctx)
+	cancel()
+	end := s.now()
+	if err != nil && cctx.Err() != nil && ctx.Err() == nil {
+		err = fmt.Errorf("timed out after %s: %w", s.cfg.ReadyTimeout, err)
+	}
+	s.readyDuration.WithLabelValues().Set(end.Sub(start).Seconds())
+	if err != nil {
+		s.readyFailures.Inc()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pid != pid || s.phase != phaseRunning {
+		return
+	}
+	was := s.isReady
+	s.checked, s.lastErr, s.lastAt, s.lastTook = true, err, end, end.Sub(start)
+	s.isReady = err == nil && !s.stopping
+	if s.isReady {
+		s.ready.WithLabelValues().Set(1)
+	} else {
+		s.ready.WithLabelValues().Set(0)
+	}
+	switch {
+	case s.isReady && !was:
+		s.log.Info("ready", zap.String("check", s.check.Name()), zap.Duration("since_start", end.Sub(s.startedAt)))
+	case !s.isReady && was:
+		s.log.Warn("not ready any more", zap.String("check", s.check.Name()), zap.Error(err))
+	}
+}
+
+// RunCheckNow runs the readiness check at once (for tests and for callers
+// that know something changed).
+func (s *Server) RunCheckNow(ctx context.Context) { s.runCheck(ctx) }
+
+func (s *Server) serveLivez(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	ph, pid, exit := s.phase, s.pid, s.exit
+	s.mu.Unlock()
+	switch ph {
+	case phaseWaiting:
+		writeText(w, http.StatusOK, "ok: waiting for the child to start")
+	case phaseRunning:
+		writeText(w, http.StatusOK, fmt.Sprintf("ok: child running (pid %d)", pid))
+	default:
+		writeText(w, http.StatusServiceUnavailable, "child "+exit.String())
+	}
+}
+
+func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	ph, pid, exit, stopping, sig := s.phase, s.pid, s.exit, s.stopping, s.stopSig
+	checked, lastErr, lastAt, lastTook, ready, started := s.checked, s.lastErr, s.lastAt, s.lastTook, s.isReady, s.startedAt
+	s.mu.Unlock()
+	now := s.now()
+
+	type line struct {
+		ok   bool
+		name string
+		text string
+	}
+	var lines []line
+	switch ph {
+	case phaseWaiting:
+		lines = append(lines, line{false, "child", "not started yet"})
+	case phaseRunning:
+		lines = append(lines, line{true, "child", fmt.Sprintf("running (pid %d, for %s)", pid, now.Sub(started).Round(time.Second))})
+	default:
+		lines = append(lines, line{false, "child", exit.String()})
+	}
+	switch {
+	case !checked:
+		lines = append(lines, line{false, "check " + s.check.Name(), "has not run yet"})
+	case lastErr != nil:
+		lines = append(lines, line{false, "check " + s.check.Name(), fmt.Sprintf("failed %s ago: %v", now.Sub(lastAt).Round(time.Millisecond), lastErr)})
+	default:
+		lines = append(lines, line{true, "check " + s.check.Name(), fmt.Sprintf("passed %s ago in %s", now.Sub(lastAt).Round(time.Millisecond), lastTook.Round(time.Microsecond))})
+	}
+	if stopping {
+		lines = append(lines, line{false, "stopping", supervisor.SignalName(sig) + " received"})
+	} else {
+		lines = append(lines, line{true, "stopping", "no"})
+	}
+	ready = ready && ph == phaseRunning && !stopping
+	code := http.StatusOK
+	if !ready {
+		code = http.StatusServiceUnavailable
+	}
+	if _, verbose := r.URL.Query()["verbose"]; verbose {
+		var b strings.Builder
+		for _, l := range lines {
+			mark := "[-]"
+			if l.ok {
+				mark = "[+]"
+			}
+			fmt.Fprintf(&b, "%s%s: %s\n", mark, l.name, l.text)
+		}
+		if ready {
+			b.WriteString("readyz check passed")
+		} else {
+			b.WriteString("readyz check failed")
+		}
+		writeText(w, code, b.String())
+		return
+	}
+	if ready {
+		writeText(w, code, "ok")
+		return
+	}
+	// The one-line reason: the first thing that is not ok, in order of
+	// importance (a stop beats a failing check).
+	reason := ""
+	if stopping {
+		reason = "stopping: " + supervisor.SignalName(sig) + " received"
+	} else {
+		for _, l := range lines {
+			if !l.ok {
+				reason = l.name + " " + l.text
+				break
+			}
+		}
+	}
+	writeText(w, code, "not ready: "+reason)
+}
+
+func writeText(w http.ResponseWriter, code int, text string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(strings.ReplaceAll(text, "\r", "") + "\n"))
+}
+
+// getOrHead answers 405 to every method but GET and HEAD.
+func getOrHead(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeText(w, http.StatusMethodNotAllowed, "method not allowed: use GET or HEAD")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// promLogger sends promhttp's errors to zap.
+type promLogger struct{ log *zap.Logger }
+
+func (l promLogger) Println(v ...any) { l.log.Warn("metrics: " + strings.TrimSpace(fmt.Sprintln(v...))) }
+
+// jvmCollector exports the child's hsperfdata as jvm_* metrics and
+// otter_entrypoint_jvm_perfdata_available.
+type jvmCollector struct {
+	s         *Server
+	m         *hsperf.Metrics
+	available *prometheus.Desc
+}
+
+func (c *jvmCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.available
+	c.m.Describe(ch)
+}
+
+func (c *jvmCollector) Collect(ch chan<- prometheus.Metric) {
+	snap := c.s.readPerfData()
+	if snap == nil {
+		ch <- prometheus.MustNewConstMetric(c.available, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.available, prometheus.GaugeValue, 1)
+	c.m.Emit(hsperf.Summarize(snap), ch)
+}
+
+// readPerfData reads the running child's hsperfdata file, or returns nil.
+// A missing or unreadable file is logged once per child, after the JVM had
+// time to create it.
+func (s *Server) readPerfData() *hsperf.Snapshot {
+	s.mu.Lock()
+	pid, running, started := s.pid, s.phase == phaseRunning, s.startedAt
+	path := ""
+	if s.perfPathPid == pid {
+		path = s.perfPath
+	}
+	s.mu.Unlock()
+	if !running {
+		return nil
+	}
+	if path == "" {
+		path = FindPerfData(s.cfg.PerfDataDir, pid)
+	}
+	var snap *hsperf.Snapshot
+	err := fmt.Errorf("no %s/hsperfdata_*/%d file", s.cfg.PerfDataDir, pid)
+	if path != "" {
+		snap, err = hsperf.ReadFile(path)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		s.perfPath, s.perfPathPid = path, pid
+		return snap
+	}
+	if s.perfPathPid == pid {
+		s.perfPath = "" // look again next time
+	}
+	if s.perfWarned != pid && s.now().Sub(started) >= perfDataGrace && !errors.Is(err, hsperf.ErrNotAccessible) {
+		s.perfWarned = pid
+		s.log.Warn("cannot read the JVM's hsperfdata; jvm_* metrics are absent (is java run with -XX:-UsePerfData or -XX:+PerfDisableSharedMem, or is /tmp read-only? give /tmp an emptyDir)",
+			zap.Int("pid", pid), zap.Error(err))
+	}
+	return nil
+}
+
+// FindPerfData returns the hsperfdata file of pid under dir
+// (dir/hsperfdata_<user>/<pid>, whatever the user), or "".
+func FindPerfData(dir string, pid int) string {
+	matches, _ := filepath.Glob(filepath.Join(dir, "hsperfdata_*", fmt.Sprint(pid)))
+	for _, m := range matches {
+		if fi, err := os.Stat(m); err == nil && fi.Mode().IsRegular() {
+			return m
+		}
+	}
+	return ""
+}
