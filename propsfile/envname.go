@@ -197,8 +197,9 @@ func isServiceLink(name, value string, env map[string]string) bool {
 		}
 	}
 	if svc, ok := strings.CutSuffix(name, "_PORT"); ok && svc != "" {
-		_, _, ok := parseServiceURL(value)
-		return ok
+		if _, _, ok := parseServiceURL(value); ok {
+			return true
+		}
 	}
 	// <SVC>_PORT_<port>_<PROTO>[_PROTO|_PORT|_ADDR]
 	parts := strings.Split(name, "_")
