@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 
 // proc is a running entrypoint whose stdout is read line by line.
 type proc struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	lines  chan string
 	stderr *syncBuffer
@@ -69,12 +69,12 @@ func (s *syncBuffer) String() string {
 
 // start runs the entrypoint (or, with wrap, wrap... entrypoint) with env
 // added to the test's environment.
-func start(t *testing.T, env []string, args ...string) *proc {
+func start(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
 	return startCmd(t, exec.Command(entrypointBin, args...), env)
 }
 
-func startCmd(t *testing.T, cmd *exec.Cmd, env []string) *proc {
+func startCmd(t testing.TB, cmd *exec.Cmd, env []string) *proc {
 	t.Helper()
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.StdoutPipe()
@@ -109,12 +109,12 @@ func startCmd(t *testing.T, cmd *exec.Cmd, env []string) *proc {
 }
 
 // startReading is like start but keeps the lines for expect.
-func startReading(t *testing.T, env []string, args ...string) *proc {
+func startReading(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
 	return startReadingCmd(t, exec.Command(entrypointBin, args...), env)
 }
 
-func startReadingCmd(t *testing.T, cmd *exec.Cmd, env []string) *proc {
+func startReadingCmd(t testing.TB, cmd *exec.Cmd, env []string) *proc {
 	t.Helper()
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.StdoutPipe()
@@ -203,7 +203,7 @@ func helperEnv(mode string, extra ...string) []string {
 	return append([]string{"OTTER_TEST_HELPER=" + mode, "GODEBUG=asyncpreemptoff=1"}, extra...)
 }
 
-func testBin(t *testing.T) string {
+func testBin(t testing.TB) string {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {

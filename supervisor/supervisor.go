@@ -201,10 +201,13 @@ func (s *Supervisor) supervise(sigs *Signals, c *child, exited <-chan ExitStatus
 			case sig == syscall.SIGCHLD:
 				s.r.reap(s)
 			case sig == syscall.SIGTERM || sig == syscall.SIGINT:
+				// Forward first: the child's shutdown should not wait for
+				// our bookkeeping and logging.
+				s.forward(c, sig)
 				if !res.StopRequested {
 					res.StopRequested = true
 					stopAt = s.now()
-					s.log.Info("stop requested; forwarding to the child",
+					s.log.Info("stop requested; forwarded to the child",
 						zap.String("signal", SignalName(sig)), zap.Int("pid", c.pid),
 						zap.Duration("stop_timeout", s.cfg.StopTimeout))
 					if s.cfg.Observer != nil {
@@ -214,7 +217,6 @@ func (s *Supervisor) supervise(sigs *Signals, c *child, exited <-chan ExitStatus
 						stopTimer = time.After(s.cfg.StopTimeout)
 					}
 				}
-				s.forward(c, sig)
 			case isForwardable(sig):
 				s.forward(c, sig)
 			}

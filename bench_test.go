@@ -1,0 +1,104 @@
+package main
+
+// Benchmarks of the entrypoint side by side with tini and dumb-init (from
+// Debian's packages). .ci/bench runs them together with hyperfine and prints
+// the ratios; nothing here asserts a time.
+
+import (
+	"os/exec"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// inits are the PID-1 programs compared; each takes the command after it.
+func inits(b *testing.B) []struct {
+	name string
+	argv []string
+} {
+	out := []struct {
+		name string
+		argv []string
+	}{{"otter-entrypoint", []string{entrypointBin, "run", "--"}}}
+	if p, err := exec.LookPath("tini"); err == nil {
+		out = append(out, struct {
+			name string
+			argv []string
+		}{"tini", []string{p, "-s", "--"}})
+	}
+	if p, err := exec.LookPath("dumb-init"); err == nil {
+		out = append(out, struct {
+			name string
+			argv []string
+		}{"dumb-init", []string{p}})
+	}
+	if len(out) < 3 {
+		b.Logf("tini or dumb-init missing (apt-get install tini dumb-init): comparing %d programs", len(out))
+	}
+	return out
+}
+
+// BenchmarkTermLatency measures the time from TERM sent to the init until
+// the child's TERM handler runs (the recorder prints the signal), one fresh
+// init and child per sample.
+func BenchmarkTermLatency(b *testing.B) {
+	for _, in := range inits(b) {
+		b.Run(in.name, func(b *testing.B) {
+			var samples []time.Duration
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				argv := append(append([]string{}, in.argv...), testBin(b))
+				cmd := exec.Command(argv[0], argv[1:]...)
+				p := startReadingCmd(b, cmd, helperEnv("recorder"))
+				ready := p.expect(10*time.Second, "ready", func(l string) bool { return strings.HasPrefix(l, "ready ") }, nil)
+				want := strings.TrimPrefix(ready, "ready ") + " 15"
+				b.StartTimer()
+				t0 := time.Now()
+				cmd.Process.Signal(syscall.SIGTERM)
+				p.expect(10*time.Second, "TERM", func(l string) bool { return l == want }, nil)
+				samples = append(samples, time.Since(t0))
+				b.StopTimer()
+				p.wait(10 * time.Second)
+			}
+			reportPercentiles(b, samples)
+		})
+	}
+}
+
+// BenchmarkReapOrphans makes 1000 orphans under each init running as PID 1
+// of a new PID namespace and checks that none is left as a zombie 1 s after
+// they end (the helper exits 1 otherwise).
+func BenchmarkReapOrphans(b *testing.B) {
+	if err := exec.Command("unshare", "--fork", "--pid", "--mount-proc", "true").Run(); err != nil {
+		b.Skipf("SKIPPED LOUDLY: no PID namespaces here: %v", err)
+	}
+	for _, in := range inits(b) {
+		b.Run(in.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				argv := append(append([]string{"unshare", "--fork", "--pid", "--mount-proc"}, in.argv...), testBin(b))
+				p := startReadingCmd(b, exec.Command(argv[0], argv[1:]...), helperEnv("orphans", "ORPHANS=1000"))
+				line := p.expect(60*time.Second, "result", func(l string) bool { return strings.HasPrefix(l, "orphans ") }, nil)
+				if code := p.wait(30 * time.Second); code != 0 || !strings.HasSuffix(line, "strays 0") {
+					b.Fatalf("%s: exit %d: %s", in.name, code, line)
+				}
+			}
+		})
+	}
+}
+
+func reportPercentiles(b *testing.B, samples []time.Duration) {
+	if len(samples) == 0 {
+		return
+	}
+	sort.Slice(samples, func(i, j int) bool { return samples[i] < samples[j] })
+	pct := func(p float64) float64 {
+		i := int(p * float64(len(samples)-1))
+		return float64(samples[i].Microseconds())
+	}
+	b.ReportMetric(pct(0.50), "p50-µs")
+	b.ReportMetric(pct(0.99), "p99-µs")
+	b.ReportMetric(float64(len(samples)), "samples")
+}
+
