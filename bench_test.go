@@ -101,4 +101,3 @@ func reportPercentiles(b *testing.B, samples []time.Duration) {
 	b.ReportMetric(pct(0.99), "p99-µs")
 	b.ReportMetric(float64(len(samples)), "samples")
 }
-
