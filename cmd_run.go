@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"time"
 
 	"go.uber.org/zap"
 
+	"otter-entrypoint/probes"
+	"otter-entrypoint/probes/logtail"
 	"otter-entrypoint/supervisor"
 )
 
@@ -29,6 +34,12 @@ func cmdRun(a *app, args []string) int {
 	problems := parseSettings(a, &ls, &ss)
 	problems = append(problems, ls.validate()...)
 	problems = append(problems, ss.validate()...)
+	base, ok := a.getenv("OTTER_HOME")
+	if !ok || base == "" {
+		base, _ = os.Getwd()
+	}
+	ps, more := readProbeSettings(a, "run", base, "")
+	problems = append(problems, more...)
 	if len(problems) > 0 {
 		return reportSettings(a, problems)
 	}
@@ -40,7 +51,9 @@ func cmdRun(a *app, args []string) int {
 	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush of stderr
 
 	cfg := supervisorConfig(a, ss, args[0], args[1:])
-	return runSupervised(a, log, cfg)
+	_, code := superviseWithProbes(a, log, cfg, ps)
+	log.Info("exiting", zap.Int("code", code))
+	return code
 }
 
 // supervisorConfig is the supervisor configuration shared by every command.
@@ -59,15 +72,91 @@ func supervisorConfig(a *app, ss supervisorSettings, path string, args []string)
 	}
 }
 
-// runSupervised runs cfg under the supervisor and returns the exit code.
-func runSupervised(a *app, log *zap.Logger, cfg supervisor.Config) int {
+// probeSettings are the probes server's and the log tailer's settings,
+// already parsed.
+type probeSettings struct {
+	listen        string
+	readyCheck    probes.Check
+	readyInterval time.Duration
+	tail          []string
+}
+
+// readProbeSettings reads ENTRYPOINT_LISTEN, ENTRYPOINT_READY_CHECK,
+// ENTRYPOINT_READY_INTERVAL and ENTRYPOINT_TAIL_LOGS. An empty
+// ENTRYPOINT_LISTEN turns the server off, so it is read by hand (the env
+// library would replace an empty value by the default).
+func readProbeSettings(a *app, role, otterHome, defaultCheck string) (probeSettings, []string) {
+	var problems []string
+	ps := probeSettings{listen: probes.DefaultListen, readyInterval: probes.DefaultReadyInterval}
+	if v, ok := a.getenv("ENTRYPOINT_LISTEN"); ok {
+		ps.listen = v
+	}
+	spec := defaultCheck
+	if v, ok := a.getenv("ENTRYPOINT_READY_CHECK"); ok && v != "" {
+		spec = v
+	}
+	if spec == "" {
+		spec = "none"
+	}
+	check, err := probes.ParseCheck(spec, otterHome)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	ps.readyCheck = check
+	if v, ok := a.getenv("ENTRYPOINT_READY_INTERVAL"); ok && v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			problems = append(problems, fmt.Sprintf("ENTRYPOINT_READY_INTERVAL=%q: not a positive duration; use e.g. 5s", v))
+		} else {
+			ps.readyInterval = d
+		}
+	}
+	tailSpec := logtail.DefaultSpec(role)
+	if v, ok := a.getenv("ENTRYPOINT_TAIL_LOGS"); ok && v != "" {
+		tailSpec = v
+	}
+	tail, err := logtail.ParseSpec(tailSpec, otterHome)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	ps.tail = tail
+	return ps, problems
+}
+
+// superviseWithProbes runs cfg under the supervisor with the probes server
+// and the log tailer around it, and returns the result and the exit code.
+func superviseWithProbes(a *app, log *zap.Logger, cfg supervisor.Config, ps probeSettings) (supervisor.Result, int) {
+	srv, err := probes.NewServer(probes.Config{
+		Listen:        ps.listen,
+		Ready:         ps.readyCheck,
+		ReadyInterval: ps.readyInterval,
+		Version:       version,
+	}, log, a.now)
+	if err != nil {
+		log.Error("invalid probes settings", zap.Error(err))
+		return supervisor.Result{}, exitConfig
+	}
+	if err := srv.Start(); err != nil {
+		log.Error("cannot start the probes server", zap.Error(err))
+		return supervisor.Result{}, exitConfig
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}()
+	cfg.Observer = srv
+	if len(ps.tail) > 0 {
+		t := logtail.New(ps.tail, a.stdout, 0, log)
+		t.Start() // before the child starts, so that none of its lines is missed
+		defer t.Stop()
+	}
 	res, err := supervisor.New(cfg, log, a.now).Run(a.signals)
 	if err != nil {
 		log.Error("cannot run the command", zap.Error(err))
-		return exitCodeOf(err)
+		return res, exitCodeOf(err)
 	}
-	log.Info("exiting", zap.Int("code", res.Code))
-	return res.Code
+	return res, res.Code
 }
 
 // reportSettings prints every settings problem and returns exit code 78.

@@ -76,7 +76,9 @@ func start(t testing.TB, env []string, args ...string) *proc {
 
 func startCmd(t testing.TB, cmd *exec.Cmd, env []string) *proc {
 	t.Helper()
-	cmd.Env = append(os.Environ(), env...)
+	// A free port for every entrypoint's probes server: tests run beside
+	// each other and beside other packages' tests.
+	cmd.Env = append(append(os.Environ(), "ENTRYPOINT_LISTEN=127.0.0.1:0"), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +118,9 @@ func startReading(t testing.TB, env []string, args ...string) *proc {
 
 func startReadingCmd(t testing.TB, cmd *exec.Cmd, env []string) *proc {
 	t.Helper()
-	cmd.Env = append(os.Environ(), env...)
+	// A free port for every entrypoint's probes server: tests run beside
+	// each other and beside other packages' tests.
+	cmd.Env = append(append(os.Environ(), "ENTRYPOINT_LISTEN=127.0.0.1:0"), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
