@@ -112,7 +112,7 @@ var legacyTable = []legacyRule{
 	{name: "-Xdebug", gone: 9, history: "a no-op, deprecated in JDK 22", instead: "JAVA_DEBUG=true (a -agentlib:jdwp agent)", quietUntil: 22, example: "-Xdebug"},
 	{name: "-Xnoagent", gone: 9, history: "a no-op, rejected by recent JDKs (25)", instead: "JAVA_DEBUG=true (a -agentlib:jdwp agent)", quietUntil: 22, example: "-Xnoagent"},
 	{name: "-Djava.compiler=", gone: 21, history: "obsolete since JDK 21", instead: "-Xint if the interpreter is really wanted", example: "-Djava.compiler=NONE"},
-	{name: "-Xrunjdwp:", gone: 9, act: jdwp, history: "the old agent syntax; its address=<port> listens on localhost only since JDK 9", quietUntil: 1 << 30, example: "-Xrunjdwp:transport=dt_socket,address=0,server=y,suspend=n"},
+	{name: "-Xrunjdwp:", gone: 9, act: jdwp, history: "the old agent syntax; its address=<port> listens on localhost only since JDK 9", quietUntil: 1 << 30, example: "-Xrunjdwp:transport=dt_socket,address=127.0.0.1:0,server=y,suspend=n"},
 }
 
 func indexRules(table []legacyRule) (map[string]legacyRule, []legacyRule) {
@@ -329,10 +329,10 @@ func translate(args []string, major int) translated {
 			out = append(out, a)
 			continue
 		}
-		why := fmt.Sprintf("JAVA_OPTIONS: %s does not work on JDK %d (%s); ", a, major, r.history)
+		why := fmt.Sprintf("JAVA_OPTIONS: %s is obsolete on JDK %d (%s); ", a, major, r.history)
 		switch r.act {
 		case drop:
-			warn(a, "", why+"dropped; use "+r.instead+" instead")
+			warn(a, "", why+"dropped (replacement: "+r.instead+")")
 		case rename:
 			if o.sign == '-' && (r.to == "UseG1GC" || r.to == "UseParallelGC") {
 				warn(a, "", why+"dropped")
@@ -379,9 +379,9 @@ func translate(args []string, major int) translated {
 				r.history = "folded into the -Xlog option that replaces the JDK 8 GC-log flags"
 			}
 			if x == "" {
-				warn(a, "", fmt.Sprintf("JAVA_OPTIONS: %s does not work on JDK %d (%s); dropped (the GC-log flags given log nothing)", a, major, r.history))
+				warn(a, "", fmt.Sprintf("JAVA_OPTIONS: %s is obsolete on JDK %d (%s); dropped (the GC-log flags given log nothing)", a, major, r.history))
 			} else {
-				warn(a, x, fmt.Sprintf("JAVA_OPTIONS: %s does not work on JDK %d (%s); replaced by %s", a, major, r.history, x))
+				warn(a, x, fmt.Sprintf("JAVA_OPTIONS: %s is obsolete on JDK %d (%s); replaced by %s", a, major, r.history, x))
 			}
 		}
 		if x == "" {

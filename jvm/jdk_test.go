@@ -1,0 +1,495 @@
+package jvm
+
+// Tests with the real JDKs (17 and Temurin 25) and the Otter stand-in.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"otter-entrypoint/jvm/jvmtest"
+)
+
+// Helper-process mode (the os/exec tests' pattern): the test binary joins a
+// cgroup by writing its pid into OTTER_JVM_TEST_CGROUP_PROCS, then either
+// prints ContainerMemoryLimit or execs the NUL-separated OTTER_JVM_TEST_EXEC.
+func TestMain(m *testing.M) {
+	if procs := os.Getenv("OTTER_JVM_TEST_CGROUP_PROCS"); procs != "" {
+		if err := os.WriteFile(procs, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "join cgroup:", err)
+			os.Exit(3)
+		}
+		argv := strings.Split(os.Getenv("OTTER_JVM_TEST_EXEC"), "\x00")
+		if argv[0] == "limit" {
+			n, err := ContainerMemoryLimit("/proc", "/")
+			fmt.Println(n, err)
+			os.Exit(0)
+		}
+		var env []string
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "OTTER_JVM_TEST_") {
+				env = append(env, kv)
+			}
+		}
+		err := syscall.Exec(argv[0], argv, env)
+		fmt.Fprintln(os.Stderr, "exec:", err)
+		os.Exit(3)
+	}
+	os.Exit(m.Run())
+}
+
+// runJava runs java with args to completion and returns its exit code and
+// combined output.
+func runJava(t *testing.T, java string, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, java, args...).CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.ExitCode(), string(out)
+	case err != nil:
+		t.Fatalf("java %q: %v", args, err)
+	}
+	return 0, string(out)
+}
+
+// complaint finds the JVM complaining about an option in its output.
+var complaint = regexp.MustCompile(`Unrecognized (VM )?option|[Ii]gnoring option|VM warning|\[warning\]|was deprecated|is deprecated|is obsolete|not supported|no longer a supported|Could not create the Java Virtual Machine`)
+
+// short trims JVM output for failure messages.
+func short(s string) string {
+	if len(s) > 3000 {
+		return s[:3000] + "…"
+	}
+	return s
+}
+
+// TestLegacyTableOnRealJDKs checks every row of the legacy-flag table on the
+// real JDK 17 and 25: when the table keeps a flag, `java <flag> -version`
+// starts (exit 0); when it drops or translates one, the JDK rejects it or
+// complains about it (or, for documented silent no-ops, takes it), and the
+// translation starts cleanly, without any complaint.
+func TestLegacyTableOnRealJDKs(t *testing.T) {
+	jdks := jvmtest.JDKs(t)
+	dir := t.TempDir()
+	for _, jdk := range jdks {
+		for _, r := range legacyTable {
+			t.Run(jdk.Name+"/"+strings.TrimLeft(r.name, "-"), func(t *testing.T) {
+				t.Parallel()
+				ex := strings.ReplaceAll(r.example, "{dir}", dir)
+				tr := translate([]string{ex}, jdk.Major)
+				code, out := runJava(t, jdk.Java(), ex, "-version")
+				if len(tr.warnings) == 0 {
+					if code != 0 {
+						t.Fatalf("the table keeps %s on JDK %d, but java rejects it (exit %d):\n%s", ex, jdk.Major, code, out)
+					}
+					return
+				}
+				if r.quietUntil > jdk.Major {
+					if code != 0 {
+						t.Errorf("%s is documented as a silent no-op on JDK %d, but java exits %d:\n%s", ex, jdk.Major, code, out)
+					}
+				} else if code == 0 && !complaint.MatchString(out) {
+					t.Errorf("the table drops %s on JDK %d, but java takes it without a word:\n%s", ex, jdk.Major, out)
+				}
+				code, out = runJava(t, jdk.Java(), append(append([]string{}, tr.args...), "-version")...)
+				if code != 0 || complaint.MatchString(out) {
+					t.Errorf("translation %q of %s on JDK %d: exit %d:\n%s", tr.args, ex, jdk.Major, code, short(out))
+				}
+			})
+		}
+	}
+}
+
+// TestGCLogFamilyOnRealJDKs: a full JDK 8 GC-log line, writing into a
+// directory whose name needs -Xlog's quoting, becomes one -Xlog that starts
+// silently and writes the file.
+func TestGCLogFamilyOnRealJDKs(t *testing.T) {
+	for _, jdk := range jvmtest.JDKs(t) {
+		t.Run(jdk.Name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "gc logs:a,b")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			in := []string{"-verbose:gc", "-XX:+PrintGCDetails", "-XX:+PrintGCDateStamps", "-XX:+PrintGCTimeStamps", "-Xloggc:" + dir + "/gc-%p.log",
+				"-XX:+UseGCLogFileRotation", "-XX:NumberOfGCLogFiles=3", "-XX:GCLogFileSize=1m", "-XX:+PrintTenuringDistribution",
+				"-XX:+PrintGCApplicationStoppedTime", "-XX:+PrintHeapAtGC", "-XX:+PrintGCCause", "-XX:+PrintAdaptiveSizePolicy"}
+			tr := translate(in, jdk.Major)
+			if len(tr.args) != 1 || len(tr.warnings) != len(in) {
+				t.Fatalf("translate = %q with %d warnings, want one -Xlog and %d warnings", tr.args, len(tr.warnings), len(in))
+			}
+			code, out := runJava(t, jdk.Java(), tr.args[0], "-version")
+			if code != 0 || complaint.MatchString(out) {
+				t.Fatalf("%s: exit %d:\n%s", tr.args[0], code, out)
+			}
+			m, _ := filepath.Glob(filepath.Join(dir, "gc-*.log"))
+			if len(m) != 1 {
+				t.Errorf("GC log files in %s: %v, want one", dir, m)
+			}
+		})
+	}
+}
+
+// Otter's startup.sh JAVA_OPTS (otter.md §1.1), as users paste them.
+const (
+	startupSh64 = `-server -Xms2048m -Xmx3072m -Xmn1024m -XX:SurvivorRatio=2 -XX:PermSize=96m -XX:MaxPermSize=256m -Xss256k -XX:-UseAdaptiveSizePolicy -XX:MaxTenuringThreshold=15 -XX:+DisableExplicitGC -XX:+UseConcMarkSweepGC -XX:+CMSParallelRemarkEnabled -XX:+UseCMSCompactAtFullCollection -XX:+UseFastAccessorMethods -XX:+UseCMSInitiatingOccupancyOnly -XX:+HeapDumpOnOutOfMemoryError -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true -Dfile.encoding=UTF-8`
+	startupSh32 = `-server -Xms1024m -Xmx1024m -XX:NewSize=256m -XX:MaxNewSize=256m -XX:MaxPermSize=128m  -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true -Dfile.encoding=UTF-8`
+	// The debug mode's flags, with the port bound to 127.0.0.1 (tests listen on nothing else).
+	startupShDebug = `-Xdebug -Xnoagent -Djava.compiler=NONE -Xrunjdwp:transport=dt_socket,address=127.0.0.1:0,server=y,suspend=n`
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]byte(nil), s.b.Bytes()...)
+}
+
+type javaProc struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan error
+}
+
+// startCommand runs a built Command with os/exec (as the supervisor will).
+func startCommand(t *testing.T, c Command, env []string) *javaProc {
+	t.Helper()
+	if err := c.MakeDirs(); err != nil {
+		t.Fatal(err)
+	}
+	p := &javaProc{out: &syncBuffer{}, done: make(chan error, 1)}
+	p.cmd = exec.Command(c.Path, c.Args...)
+	p.cmd.Dir = c.Dir
+	p.cmd.Env = env
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+// stop sends TERM and returns the shell exit code.
+func (p *javaProc) stop(t *testing.T) int {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		p.done <- err
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				return 128 + int(ws.Signal())
+			}
+			return ee.ExitCode()
+		}
+		return 0
+	case <-time.After(30 * time.Second):
+		t.Fatalf("java did not stop within 30s; output:\n%s", p.out.Bytes())
+		return -1
+	}
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool, out func() []byte) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s; output:\n%s", timeout, what, out())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func fileHas(path, text string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && bytes.Contains(b, []byte(text))
+}
+
+// renderInto writes <renderDir>/otter.properties: the home's file with some
+// keys replaced and added (standing in for propsfile's rendering).
+func renderInto(t *testing.T, home, renderDir string, set map[string]string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(home, "conf", "otter.properties"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	seen := map[string]bool{}
+	for _, l := range strings.Split(string(b), "\n") {
+		k, _, ok := strings.Cut(l, "=")
+		k = strings.TrimSpace(k)
+		if v, found := set[k]; ok && found {
+			l = k + " = " + v
+			seen[k] = true
+		}
+		lines = append(lines, l)
+	}
+	for k, v := range set {
+		if !seen[k] {
+			lines = append(lines, k+" = "+v)
+		}
+	}
+	if err := os.MkdirAll(renderDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(renderDir, "otter.properties")
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func detectReal(t *testing.T, jdk jvmtest.JDK) JDK {
+	t.Helper()
+	d, err := Detect(envOf(map[string]string{"JAVA_HOME": jdk.Home}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestManagerCommandOnRealJDKs builds the manager's command for a release
+// whose OTTER_HOME and render directory hold spaces, runs it, and checks
+// that values from every source reach the program: the rendered file
+// (ports, a secret, a config-dir key), the entrypoint's -D properties and
+// JVM defaults, and JAVA_OPTIONS (a quoted value with a space).
+func TestManagerCommandOnRealJDKs(t *testing.T) {
+	for _, jdk := range jvmtest.JDKs(t) {
+		t.Run(jdk.Name, func(t *testing.T) {
+			t.Parallel()
+			root := filepath.Join(t.TempDir(), "otter home")
+			home := jvmtest.Home(t, "manager", filepath.Join(root, "manager"))
+			renderDir := filepath.Join(root, "render dir")
+			port, comm := freePort(t), freePort(t)
+			rendered := renderInto(t, home, renderDir, map[string]string{
+				"otter.port": strconv.Itoa(port), "otter.communication.manager.port": strconv.Itoa(comm),
+				"otter.database.driver.password": "from-a-secret-file", "otter.domainName": "otter-manager.example",
+			})
+			jars, err := LibJars(home)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j := detectReal(t, jdk)
+			c, warns, err := Build(j, Options{Role: "manager", OtterHome: home, RenderDir: renderDir, RenderedFile: rendered, Jars: jars,
+				JavaOptions: `-Dotter.stub.marker='from JAVA_OPTIONS' -Duser.timezone=UTC`, MaxMemRatio: 60})
+			if err != nil || len(warns) != 0 {
+				t.Fatalf("Build: %v %v", err, warns)
+			}
+			p := startCommand(t, c, os.Environ())
+			url := fmt.Sprintf("http://127.0.0.1:%d/monitor/ok.htm", port)
+			var body []byte
+			eventually(t, url, 30*time.Second, func() bool {
+				resp, err := http.Get(url)
+				if err != nil {
+					return false
+				}
+				defer resp.Body.Close()
+				body, _ = io.ReadAll(resp.Body)
+				return resp.StatusCode == 200
+			}, p.out.Bytes)
+			if string(body) != "server is ok!" {
+				t.Errorf("body %q", body)
+			}
+			s, err := jvmtest.ParseStartLine(p.out.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{
+				"otter.conf": rendered, "appName": "otter-manager", "dubbo.application.logger": "slf4j",
+				"logback.configurationFile": filepath.Join(home, "conf", "logback.xml"), "java.awt.headless": "true",
+				"java.net.preferIPv4Stack": "true", "file.encoding": "UTF-8", "user.dir": filepath.Join(home, "bin"),
+				"otter.port": strconv.Itoa(port), "otter.domainName": "otter-manager.example",
+				"otter.database.driver.password": jvmtest.MaskSecret("from-a-secret-file"),
+				"otter.stub.marker": "from JAVA_OPTIONS", "user.timezone": "UTC",
+				"java.class.path": strings.Join(append([]string{renderDir, home, filepath.Join(home, "conf")}, jars...), ":"),
+			}
+			for k, v := range want {
+				if s.Sysprops[k] != v {
+					t.Errorf("system property %s = %q, want %q", k, s.Sysprops[k], v)
+				}
+			}
+			if s.Conf["otter.manager.address"] != fmt.Sprintf("otter-manager.example:%d", comm) {
+				t.Errorf("otter.manager.address resolved to %q", s.Conf["otter.manager.address"])
+			}
+			for _, a := range []string{"-XX:MaxRAMPercentage=60", "-XX:+ExitOnOutOfMemoryError", "-XX:HeapDumpPath=" + filepath.Join(home, "logs")} {
+				if !contains(s.InputArguments, a) {
+					t.Errorf("JVM input arguments lack %s: %q", a, s.InputArguments)
+				}
+			}
+			if !fileHas(filepath.Join(home, "logs", "manager.log"), "## the manager server is running now") {
+				t.Error("logs/manager.log lacks the running line")
+			}
+			if st, err := os.Stat(filepath.Join(home, "logs", "gc", "gc.log")); err != nil || st.Size() == 0 {
+				t.Errorf("GC log: %v", err)
+			}
+			if code := p.stop(t); code != 143 {
+				t.Errorf("exit after TERM = %d, want 143", code)
+			}
+		})
+	}
+}
+
+// TestNodeCommandOnRealJDKs: the node's nid from a StatefulSet host name,
+// the advertised RMI host, classpath:otter.properties finding the rendered
+// file before conf/, an environment variable named like a key overriding it
+// (Otter's placeholder rules), and the shutdown hook on TERM.
+func TestNodeCommandOnRealJDKs(t *testing.T) {
+	for _, jdk := range jvmtest.JDKs(t) {
+		t.Run(jdk.Name, func(t *testing.T) {
+			t.Parallel()
+			root := filepath.Join(t.TempDir(), "otter home")
+			home := jvmtest.Home(t, "node", filepath.Join(root, "node"))
+			renderDir := filepath.Join(root, "render")
+			rendered := renderInto(t, home, renderDir, map[string]string{"otter.manager.address": "otter-manager-0.otter-manager:1099"})
+			nid, err := Nid(envOf(nil), "otter-node-3.otter-node.default.svc.cluster.local")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, warns, err := Build(detectReal(t, jdk), Options{Role: "node", OtterHome: home, RenderDir: renderDir, RenderedFile: rendered,
+				Nid: nid, AdvertiseHost: "10.9.8.7", MaxMemRatio: 75})
+			if err != nil || len(warns) != 0 {
+				t.Fatalf("Build: %v %v", err, warns)
+			}
+			p := startCommand(t, c, append(os.Environ(), "otter.zookeeper.sessionTimeout=1234"))
+			log := filepath.Join(home, "logs", "node", "node.log")
+			eventually(t, "the node's running line", 30*time.Second, func() bool { return fileHas(log, jvmtest.NodeRunning) }, p.out.Bytes)
+			s, err := jvmtest.ParseStartLine(p.out.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range map[string]string{"nid": "4", "java.rmi.server.hostname": "10.9.8.7", "appName": "otter-node", "user.dir": filepath.Join(home, "bin")} {
+				if s.Sysprops[k] != v {
+					t.Errorf("system property %s = %q, want %q", k, s.Sysprops[k], v)
+				}
+			}
+			if _, ok := s.Sysprops["otter.conf"]; ok {
+				t.Error("the node got -Dotter.conf; startup.sh gives it none")
+			}
+			if got := s.Conf["otter.manager.address"]; got != "otter-manager-0.otter-manager:1099" {
+				t.Errorf("otter.manager.address = %q: the rendered file must come first on the classpath", got)
+			}
+			if got := s.Conf["otter.zookeeper.sessionTimeout"]; got != "1234" {
+				t.Errorf("otter.zookeeper.sessionTimeout = %q, want the environment's 1234", got)
+			}
+			for _, d := range []string{"htdocs", "download", "logs/node"} {
+				if st, err := os.Stat(filepath.Join(home, d)); err != nil || !st.IsDir() {
+					t.Errorf("%s: %v", d, err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(home, "logs", "node", "registered-4")); err != nil {
+				t.Error(err)
+			}
+			if code := p.stop(t); code != 143 {
+				t.Errorf("exit after TERM = %d, want 143", code)
+			}
+			if !fileHas(log, jvmtest.NodeDown) {
+				t.Error("the shutdown hook did not finish")
+			}
+		})
+	}
+}
+
+// TestStartupShOptionsOnRealJDKs pastes startup.sh's 64-bit and 32-bit
+// JAVA_OPTS (and its debug flags) into JAVA_OPTIONS: both roles start on
+// JDK 17 and 25, and none of the removed flags reaches the JVM.
+func TestStartupShOptionsOnRealJDKs(t *testing.T) {
+	cases := map[string]string{"64-bit": startupSh64, "32-bit": startupSh32, "64-bit+debug": startupSh64 + " " + startupShDebug}
+	for _, jdk := range jvmtest.JDKs(t) {
+		for name, opts := range cases {
+			for _, role := range []string{"manager", "node"} {
+				t.Run(jdk.Name+"/"+name+"/"+role, func(t *testing.T) {
+					root := t.TempDir()
+					home := jvmtest.Home(t, role, filepath.Join(root, role))
+					set := map[string]string{}
+					if role == "manager" {
+						set = map[string]string{"otter.port": strconv.Itoa(freePort(t)), "otter.communication.manager.port": strconv.Itoa(freePort(t))}
+					}
+					rendered := renderInto(t, home, filepath.Join(root, "render"), set)
+					c, warns, err := Build(detectReal(t, jdk), Options{Role: role, OtterHome: home, RenderDir: filepath.Dir(rendered), RenderedFile: rendered,
+						Nid: 1, JavaOptions: opts, MaxMemRatio: 75})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(warns) == 0 {
+						t.Error("no warnings for startup.sh's legacy flags")
+					}
+					p := startCommand(t, c, os.Environ())
+					running, log := jvmtest.ManagerRunning, filepath.Join(home, jvmtest.ManagerLog)
+					if role == "node" {
+						running, log = jvmtest.NodeRunning, filepath.Join(home, jvmtest.NodeLog)
+					}
+					eventually(t, "the running line", 60*time.Second, func() bool { return fileHas(log, running) }, p.out.Bytes)
+					s, err := jvmtest.ParseStartLine(p.out.Bytes())
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, a := range s.InputArguments {
+						if strings.Contains(a, "PermSize") || strings.Contains(a, "CMS") || strings.Contains(a, "ConcMarkSweep") || a == "-Xnoagent" {
+							t.Errorf("a removed flag reached the JVM: %s", a)
+						}
+					}
+					if out := string(p.out.Bytes()); complaint.MatchString(out) {
+						t.Errorf("the JVM complained:\n%s", out)
+					}
+					if code := p.stop(t); code != 143 {
+						t.Errorf("exit after TERM = %d, want 143", code)
+					}
+				})
+			}
+		}
+	}
+}
