@@ -26,14 +26,14 @@ import (
 
 // Helper-process mode (the os/exec tests' pattern): the test binary joins a
 // cgroup by writing its pid into OTTER_JVM_TEST_CGROUP_PROCS, then either
-// prints ContainerMemoryLimit or execs the NUL-separated OTTER_JVM_TEST_EXEC.
+// prints ContainerMemoryLimit or execs OTTER_JVM_TEST_EXEC (arguments separated by \x1f).
 func TestMain(m *testing.M) {
 	if procs := os.Getenv("OTTER_JVM_TEST_CGROUP_PROCS"); procs != "" {
 		if err := os.WriteFile(procs, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "join cgroup:", err)
 			os.Exit(3)
 		}
-		argv := strings.Split(os.Getenv("OTTER_JVM_TEST_EXEC"), "\x00")
+		argv := strings.Split(os.Getenv("OTTER_JVM_TEST_EXEC"), "\x1f")
 		if argv[0] == "limit" {
 			n, err := ContainerMemoryLimit("/proc", "/")
 			fmt.Println(n, err)
@@ -354,7 +354,7 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 				"java.net.preferIPv4Stack": "true", "file.encoding": "UTF-8", "user.dir": filepath.Join(home, "bin"),
 				"otter.port": strconv.Itoa(port), "otter.domainName": "otter-manager.example",
 				"otter.database.driver.password": jvmtest.MaskSecret("from-a-secret-file"),
-				"otter.stub.marker": "from JAVA_OPTIONS", "user.timezone": "UTC",
+				"otter.stub.marker":              "from JAVA_OPTIONS", "user.timezone": "UTC",
 				"java.class.path": strings.Join(append([]string{renderDir, home, filepath.Join(home, "conf")}, jars...), ":"),
 			}
 			for k, v := range want {
@@ -492,4 +492,17 @@ func TestStartupShOptionsOnRealJDKs(t *testing.T) {
 			}
 		}
 	}
+}
+
+func buildHomes(t *testing.T) (string, string) {
+	t.Helper()
+	return jvmtest.BuildRelease(t, "")
+}
+
+func statDir(p string) (bool, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return false, err
+	}
+	return st.IsDir(), nil
 }
