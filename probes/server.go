@@ -289,7 +289,7 @@ func (s *Server) StopRequested(sig syscall.Signal, at time.Time) {
 
 // SignalForwarded implements supervisor.Observer.
 func (s *Server) SignalForwarded(sig syscall.Signal) {
-	s.signals.WithLabelValues(supervisor.SignalName(sig)).Inc()
+	s.signals.WithLabelValues(sigName(sig)).Inc()
 }
 
 // OrphanReaped implements supervisor.Observer.
@@ -332,9 +332,10 @@ func (s *Server) runCheck(ctx context.Context) {
 	cctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
 	start := s.now()
 	err := s.check.Check(cctx)
+	timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
 	cancel()
 	end := s.now()
-	if err != nil && cctx.Err() != nil && ctx.Err() == nil {
+	if err != nil && timedOut {
 		err = fmt.Errorf("timed out after %s: %w", s.cfg.ReadyTimeout, err)
 	}
 	s.readyDuration.WithLabelValues().Set(end.Sub(start).Seconds())
@@ -410,7 +411,7 @@ func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) {
 		lines = append(lines, line{true, "check " + s.check.Name(), fmt.Sprintf("passed %s ago in %s", now.Sub(lastAt).Round(time.Millisecond), lastTook.Round(time.Microsecond))})
 	}
 	if stopping {
-		lines = append(lines, line{false, "stopping", supervisor.SignalName(sig) + " received"})
+		lines = append(lines, line{false, "stopping", sigName(sig) + " received"})
 	} else {
 		lines = append(lines, line{true, "stopping", "no"})
 	}
@@ -444,7 +445,7 @@ func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) {
 	// importance (a stop beats a failing check).
 	reason := ""
 	if stopping {
-		reason = "stopping: " + supervisor.SignalName(sig) + " received"
+		reason = "stopping: " + sigName(sig) + " received"
 	} else {
 		for _, l := range lines {
 			if !l.ok {
@@ -480,7 +481,9 @@ func getOrHead(next http.Handler) http.Handler {
 // promLogger sends promhttp's errors to zap.
 type promLogger struct{ log *zap.Logger }
 
-func (l promLogger) Println(v ...any) { l.log.Warn("metrics: " + strings.TrimSpace(fmt.Sprintln(v...))) }
+func (l promLogger) Println(v ...any) {
+	l.log.Warn("metrics: " + strings.TrimSpace(fmt.Sprintln(v...)))
+}
 
 // jvmCollector exports the child's hsperfdata as jvm_* metrics and
 // otter_entrypoint_jvm_perfdata_available.
@@ -554,4 +557,13 @@ func FindPerfData(dir string, pid int) string {
 		}
 	}
 	return ""
+}
+
+// sigName is a signal's name with its SIG prefix ("SIGTERM"), or its number.
+func sigName(sig syscall.Signal) string {
+	n := supervisor.SignalName(sig)
+	if n == "" || (n[0] >= '0' && n[0] <= '9') {
+		return n
+	}
+	return "SIG" + n
 }

@@ -1,0 +1,247 @@
+package probes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+func TestParseWaitFor(t *testing.T) {
+	cases := []struct {
+		spec string
+		want []string
+		err  string
+	}{
+		{"none", nil, ""},
+		{"", nil, ""},
+		{"tcp://db:3306, zk:2181 ,http://manager:8080/monitor/ok.htm", []string{"tcp://db:3306", "tcp://zk:2181", "http://manager:8080/monitor/ok.htm"}, ""},
+		{"[::1]:1099", []string{"tcp://[::1]:1099"}, ""},
+		{"db", nil, "not host:port"},
+		{"udp://x:1", nil, "unknown scheme"},
+		{"tcp://x:0", nil, "port"},
+		{"http://user:hunter2@:80/", nil, "not a valid URL"},
+		{",", nil, "names no target"},
+	}
+	for _, c := range cases {
+		got, err := ParseWaitFor(c.spec)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), "ENTRYPOINT_WAIT_FOR") || strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("ParseWaitFor(%q) = %q, %v; want an error about %q naming the setting, no password", c.spec, got, err, c.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("ParseWaitFor(%q) = %q, %v; want %q", c.spec, got, err, c.want)
+		}
+	}
+}
+
+func TestMySQLTargets(t *testing.T) {
+	cases := []struct {
+		url  string
+		want []string
+		err  bool
+	}{
+		{"jdbc:mysql://db:3306/otter?useUnicode=true&characterEncoding=UTF-8", []string{"tcp://db:3306"}, false},
+		{"jdbc:mysql://db/otter", []string{"tcp://db:3306"}, false},
+		{"jdbc:mysql://127.0.0.1:3307", []string{"tcp://127.0.0.1:3307"}, false},
+		{"jdbc:mysql://a:3306,b:3307/otter", []string{"tcp://a:3306", "tcp://b:3307"}, false},
+		{"jdbc:mysql:replication://a,b:3310/otter", []string{"tcp://a:3306", "tcp://b:3310"}, false},
+		{"jdbc:mysql:loadbalance://[::1]:3306/otter", []string{"tcp://[::1]:3306"}, false},
+		{"jdbc:mysql://address=(host=db)(port=3310)(type=master),(host=r2)/otter", []string{"tcp://db:3310", "tcp://r2:3306"}, false},
+		{"JDBC:MariaDB://user:pw@db:3306/otter", []string{"tcp://db:3306"}, false},
+		{"jdbc:postgresql://db:5432/otter", nil, true},
+		{"jdbc:mysql://", nil, true},
+		{"jdbc:mysql://db:notaport/x", nil, true},
+		{"jdbc:mysql://::1:3306/x?password=hunter2", nil, true},
+	}
+	for _, c := range cases {
+		got, err := MySQLTargets(c.url)
+		if c.err {
+			if err == nil || strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("MySQLTargets(%q) = %q, %v; want an error without the password", c.url, got, err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("MySQLTargets(%q) = %q, %v; want %q", c.url, got, err, c.want)
+		}
+		if one, err := MySQLTarget(c.url); err != nil || one != c.want[0] {
+			t.Errorf("MySQLTarget(%q) = %q, %v", c.url, one, err)
+		}
+	}
+}
+
+func TestHostPortTargets(t *testing.T) {
+	cases := []struct {
+		list string
+		want []string
+		err  bool
+	}{
+		{"127.0.0.1:2181", []string{"tcp://127.0.0.1:2181"}, false},
+		{"zk1:2181,zk2:2181;zk3:2181", []string{"tcp://zk1:2181", "tcp://zk2:2181", "tcp://zk3:2181"}, false},
+		{"zk1:2181,zk2:2181/otter", []string{"tcp://zk1:2181", "tcp://zk2:2181"}, false},
+		{" zk1:2181 ; ", []string{"tcp://zk1:2181"}, false},
+		{"zk1", nil, true},
+		{"", nil, true},
+		{"zk:2181:3", nil, true},
+	}
+	for _, c := range cases {
+		got, err := HostPortTargets(c.list)
+		if (err != nil) != c.err || !slices.Equal(got, c.want) {
+			t.Errorf("HostPortTargets(%q) = %q, %v; want %q, error %v", c.list, got, err, c.want, c.err)
+		}
+	}
+}
+
+func TestWaitForSucceedsOnceEveryTargetAnswers(t *testing.T) {
+	// A port that opens later, and an HTTP server answering 503 (up).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
+	defer web.Close()
+	done := make(chan error, 1)
+	go func() {
+		done <- WaitFor(context.Background(), []string{"tcp://" + addr, web.URL + "/monitor/ok.htm"}, time.Minute, zaptest.NewLogger(t), time.Now)
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("WaitFor returned %v while a port was closed", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("could not reopen %s: %v", addr, err)
+	}
+	defer ln.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("WaitFor = %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("WaitFor did not notice the port opening")
+	}
+}
+
+func TestWaitForTimesOutWithExitCode69(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := ln.Addr().String()
+	ln.Close()
+	up, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer up.Close()
+	core, logs := observer.New(zap.InfoLevel)
+	err := WaitFor(context.Background(), []string{"tcp://" + closed, "tcp://" + up.Addr().String()}, 700*time.Millisecond, zap.New(core), time.Now)
+	var ue *UnavailableError
+	if !errors.As(err, &ue) || ue.ExitCode() != 69 {
+		t.Fatalf("WaitFor = %v; want *UnavailableError", err)
+	}
+	if !strings.Contains(err.Error(), closed) || strings.Contains(err.Error(), up.Addr().String()) {
+		t.Errorf("error %q must name only the unreachable target", err)
+	}
+	if logs.FilterMessage("still waiting for dependencies").Len() == 0 {
+		t.Error("no progress was logged")
+	}
+}
+
+func TestWaitForReturnsAtOnceOnCancel(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- WaitFor(ctx, []string{"tcp://" + closed}, time.Hour, zap.NewNop(), time.Now) }()
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("WaitFor after cancel = %v", err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("took %s to return after cancel", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WaitFor ignored the cancellation")
+	}
+}
+
+func TestWaitForNothingAndBadTargets(t *testing.T) {
+	if err := WaitFor(context.Background(), nil, time.Second, zap.NewNop(), time.Now); err != nil {
+		t.Errorf("WaitFor(nothing) = %v", err)
+	}
+	if err := WaitFor(context.Background(), []string{"ftp://x:1"}, time.Second, zap.NewNop(), time.Now); err == nil {
+		t.Error("WaitFor accepted ftp://")
+	}
+}
+
+func FuzzParseWaitFor(f *testing.F) {
+	for _, s := range []string{"none", "tcp://db:3306,zk:2181", "http://u:p@h:1/x", "[::1]:1", ",", "tcp://[:1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		got, err := ParseWaitFor(spec)
+		if err != nil {
+			return
+		}
+		for _, g := range got {
+			if _, err := newWaitProbe(g); err != nil {
+				t.Fatalf("ParseWaitFor(%q) gave %q which WaitFor rejects: %v", spec, g, err)
+			}
+		}
+	})
+}
+
+func FuzzMySQLTargets(f *testing.F) {
+	for _, s := range []string{"jdbc:mysql://db:3306/otter?x=1", "jdbc:mysql://a,b:1/x", "jdbc:mysql://address=(host=a)(port=1)", "jdbc:mariadb://[::1]/", "jdbc:mysql://(", "jdbc:mysql://u:p@h/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, u string) {
+		got, err := MySQLTargets(u)
+		if err != nil {
+			if strings.Contains(u, "?") && strings.Contains(err.Error(), u[strings.Index(u, "?"):]) && len(u[strings.Index(u, "?"):]) > 3 {
+				t.Fatalf("error %q repeats the URL's query", err)
+			}
+			return
+		}
+		for _, g := range got {
+			if _, err := ParseWaitFor(g); err != nil {
+				t.Fatalf("MySQLTargets(%q) gave %q that ParseWaitFor rejects: %v", u, g, err)
+			}
+		}
+	})
+}
+
+func FuzzHostPortTargets(f *testing.F) {
+	for _, s := range []string{"a:1,b:2;c:3/x", "[::1]:2181", ";;", "a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := HostPortTargets(s)
+		if err != nil {
+			return
+		}
+		for _, g := range got {
+			if _, err := ParseWaitFor(g); err != nil {
+				t.Fatalf("HostPortTargets(%q) gave %q that ParseWaitFor rejects: %v", s, g, err)
+			}
+		}
+	})
+}
+
+var _ = fmt.Sprint
