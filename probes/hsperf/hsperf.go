@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Sentinel errors, wrapped with details; test them with errors.Is.
@@ -50,7 +51,8 @@ type Snapshot struct {
 	ModTimeStamp int64
 	// Longs holds the scalar 64-bit counters by name.
 	Longs map[string]int64
-	// Strings holds byte-vector entries read as NUL-terminated strings.
+	// Strings holds byte-vector entries read as NUL-terminated strings
+	// (invalid UTF-8 replaced by U+FFFD, so they are safe as label values).
 	Strings map[string]string
 }
 
@@ -178,6 +180,7 @@ func parseEntry(b []byte, off int64, bo binary.ByteOrder, s *Snapshot) (int64, e
 	if !ok || name == "" {
 		return 0, fmt.Errorf("%w: name not NUL-terminated before the data", ErrFormat)
 	}
+	name = strings.ToValidUTF8(name, "\uFFFD")
 	data := e[dataOff:]
 	switch {
 	case vecLen == 0 && dataType == typeLong:
@@ -190,7 +193,7 @@ func parseEntry(b []byte, off int64, bo binary.ByteOrder, s *Snapshot) (int64, e
 			return 0, fmt.Errorf("%w: %s: %d-byte vector past the entry end", ErrFormat, name, vecLen)
 		}
 		v, _ := cString(data[:vecLen])
-		s.Strings[name] = v
+		s.Strings[name] = strings.ToValidUTF8(v, "\uFFFD")
 	default:
 		// Other types (int, boolean, char vectors...) are not used by
 		// the counters we export; skip them.

@@ -142,6 +142,11 @@ func Summarize(s *Snapshot) JVM {
 	switch {
 	case strings.HasPrefix(policy, "Copy:") || strings.HasPrefix(policy, "ParScav:"):
 		j.Heap.Max = genMaxSum
+	case policy == "GarbageFirst" && oldMax > 1<<20:
+		// JDK 17's G1 pads its counters by a word (jstat shows 8 bytes
+		// too many); the heap's maximum is a multiple of the region size
+		// (at least 1 MiB).
+		j.Heap.Max = oldMax &^ (1<<20 - 1)
 	case oldMax > 0:
 		j.Heap.Max = oldMax
 	default:

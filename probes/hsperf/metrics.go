@@ -47,11 +47,18 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 
 // Emit sends the metrics of j.
 func (m *Metrics) Emit(j JVM, ch chan<- prometheus.Metric) {
+	// A metric that cannot be built (a label the JVM garbled) is dropped,
+	// never a panic.
+	send := func(m prometheus.Metric, err error) {
+		if err == nil {
+			ch <- m
+		}
+	}
 	g := func(d *prometheus.Desc, v int64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
+		send(prometheus.NewConstMetric(d, prometheus.GaugeValue, float64(v), labels...))
 	}
 	c := func(d *prometheus.Desc, v int64) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
+		send(prometheus.NewConstMetric(d, prometheus.CounterValue, float64(v)))
 	}
 	for _, a := range []struct {
 		name string
@@ -67,7 +74,7 @@ func (m *Metrics) Emit(j JVM, ch chan<- prometheus.Metric) {
 		g(m.poolMax, p.Max, p.Name)
 	}
 	for _, gc := range j.GCs {
-		ch <- prometheus.MustNewConstSummary(m.gc, uint64(max(gc.Count, 0)), gc.Seconds, nil, gc.Name)
+		send(prometheus.NewConstSummary(m.gc, uint64(max(gc.Count, 0)), gc.Seconds, nil, gc.Name))
 	}
 	if j.HasThreads {
 		g(m.threads, j.ThreadsLive)
@@ -80,5 +87,5 @@ func (m *Metrics) Emit(j JVM, ch chan<- prometheus.Metric) {
 		c(m.classesLoaded, j.ClassesLoadedTotal)
 		c(m.classesUnloaded, j.ClassesUnloadedTotal)
 	}
-	ch <- prometheus.MustNewConstMetric(m.info, prometheus.GaugeValue, 1, j.Version, j.Vendor, j.Runtime)
+	send(prometheus.NewConstMetric(m.info, prometheus.GaugeValue, 1, j.Version, j.Vendor, j.Runtime))
 }
