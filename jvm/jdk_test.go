@@ -494,7 +494,7 @@ func TestStartupShOptionsOnRealJDKs(t *testing.T) {
 	}
 }
 
-func buildHomes(t *testing.T) (string, string) {
+func buildHomes(t testing.TB) (string, string) {
 	t.Helper()
 	return jvmtest.BuildRelease(t, "")
 }

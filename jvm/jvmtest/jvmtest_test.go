@@ -273,6 +273,19 @@ func TestManagerStandIn(t *testing.T) {
 			if !fileContains(log, ManagerRunning) {
 				t.Errorf("%s lacks %q", log, ManagerRunning)
 			}
+			if bytes.Contains(p.out.Bytes(), []byte(ManagerRunning)) {
+				t.Error("the manager logged to stdout; Otter's logback writes only to files")
+			}
+			// QUIT: the JVM's own thread dump on stdout, and the JVM keeps running.
+			if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "a thread dump", 20*time.Second, func() bool { return bytes.Contains(p.out.Bytes(), []byte("Full thread dump")) })
+			if resp, err := http.Get(url); err != nil {
+				t.Errorf("after QUIT: %v", err)
+			} else {
+				resp.Body.Close()
+			}
 			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
@@ -370,6 +383,32 @@ func TestNodeStandIn(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = syscall.Kill(ariaPid, syscall.SIGKILL) })
 
+			// A second download, asked for by dropping a file.
+			fetch := filepath.Join(home, "logs", "node", "fetch")
+			if err := os.MkdirAll(fetch, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(fetch, "second.url"), []byte("hang\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "a second aria2c", 20*time.Second, func() bool {
+				b, _ := os.ReadFile(log)
+				return bytes.Count(b, []byte("## aria2c started pid=")) == 2
+			})
+			if _, err := os.Stat(filepath.Join(fetch, "second.started")); err != nil {
+				t.Errorf("the request file was not marked started: %v", err)
+			}
+			t.Cleanup(func() {
+				b, _ := os.ReadFile(log)
+				for _, l := range strings.Split(string(b), "\n") {
+					if _, after, ok := strings.Cut(l, "## aria2c started pid="); ok {
+						if pid, err := strconv.Atoi(strings.Fields(after)[0]); err == nil {
+							_ = syscall.Kill(pid, syscall.SIGKILL)
+						}
+					}
+				}
+			})
+
 			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
@@ -385,5 +424,20 @@ func TestNodeStandIn(t *testing.T) {
 				t.Errorf("registration not removed: %v", err)
 			}
 		})
+	}
+}
+
+// TestStandInExitsByItself: otter.stub.exitAfterMs makes the JVM exit with
+// otter.stub.exitCode, running its shutdown hooks (tests of unexpected exits).
+func TestStandInExitsByItself(t *testing.T) {
+	jdk := JDKs(t)[0]
+	home := Home(t, "node", t.TempDir())
+	p := start(t, jdk.Java(), home, "-Dnid=2", "-Dotter.stub.exitAfterMs=300", "-Dotter.stub.exitCode=0", "-Dotter.stub.shutdownDelayMs=0", "-cp", classpath(home, "node"), NodeMainClass)
+	if code := p.wait(t, 30*time.Second); code != 0 {
+		t.Errorf("exit code = %d, want 0", code)
+	}
+	log := filepath.Join(home, NodeLog)
+	if !fileContains(log, NodeRunning) || !fileContains(log, NodeDown) {
+		t.Errorf("%s lacks the running or the down line", log)
 	}
 }
