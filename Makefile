@@ -1,0 +1,23 @@
+# make demo: run the manager role against the Otter stand-in, probes on 127.0.0.1:9779.
+# make test: the test command CI runs (as root, with a JDK and Docker; see README).
+# make build: a static, stripped binary.
+
+DEMO := $(CURDIR)/.cache/demo
+
+.PHONY: build demo test bench
+
+build:
+	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o otter-entrypoint .
+
+demo: build
+	go run ./jvm/jvmtest/mkrelease -out $(DEMO)
+	mkdir -p $(DEMO)/conf.d
+	OTTER_HOME=$(DEMO)/manager OTTER_CONFIG_DIR=$(DEMO)/conf.d ENTRYPOINT_RENDER_DIR=$(DEMO)/render \
+	ENTRYPOINT_WAIT_FOR=none ENTRYPOINT_LISTEN=127.0.0.1:9779 ENTRYPOINT_LOG_FORMAT=console \
+	./otter-entrypoint manager
+
+test:
+	go test -race -count=1 ./...
+
+bench:
+	.ci/bench
