@@ -105,6 +105,9 @@ func Build(jdk JDK, o Options) (Command, []Warning, error) {
 	default:
 		problems = append(problems, fmt.Sprintf("role %q: want manager or node", o.Role))
 	}
+	if jdk.Java == "" || jdk.Major < 1 {
+		problems = append(problems, fmt.Sprintf("no JDK (java %q, major version %d): call Detect first", jdk.Java, jdk.Major))
+	}
 	if o.OtterHome == "" {
 		problems = append(problems, "OTTER_HOME is empty: set it to the directory holding Otter's bin/ conf/ lib/")
 	}

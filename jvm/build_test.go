@@ -243,6 +243,7 @@ func TestBuildErrors(t *testing.T) {
 		want []string
 	}{
 		{"bad role", func(o *Options) { o.Role = "worker" }, []string{`role "worker"`}},
+		{"no JDK", func(o *Options) {}, nil},
 		{"no home", func(o *Options) { o.OtterHome = "" }, []string{"OTTER_HOME is empty"}},
 		{"no rendered file", func(o *Options) { o.RenderedFile = "" }, []string{"rendered otter.properties"}},
 		{"node without nid", func(o *Options) { o.Role = "node" }, []string{"nid 0", "OTTER_NID"}},
@@ -254,7 +255,11 @@ func TestBuildErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := managerOpts()
 			tt.mod(&o)
-			_, _, err := Build(jdk17, o)
+			jdk := jdk17
+			if tt.name == "no JDK" {
+				jdk, tt.want = JDK{}, []string{"no JDK"}
+			}
+			_, _, err := Build(jdk, o)
 			var e *Error
 			if !errors.As(err, &e) || e.ExitCode() != 78 {
 				t.Fatalf("Build error = %v, want ExitCode() 78", err)

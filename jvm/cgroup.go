@@ -104,7 +104,10 @@ func memoryCgroupDir(cgroup, mountinfo []byte) (cgroupDir, string, bool) {
 		if len(f) < 5 || len(g) < 1 {
 			continue
 		}
-		mroot, mpoint := unescapeMount(f[3]), unescapeMount(f[4])
+		mroot, mpoint := path.Clean("/"+unescapeMount(f[3])), path.Clean(unescapeMount(f[4]))
+		if !path.IsAbs(mpoint) {
+			continue
+		}
 		switch g[0] {
 		case "cgroup":
 			if !haveV1 || len(g) < 3 {
@@ -130,6 +133,7 @@ func memoryCgroupDir(cgroup, mountinfo []byte) (cgroupDir, string, bool) {
 // joinCgroup places a cgroup path under its mount: a container sees its own
 // cgroup as the mount's root, and the host sees the whole hierarchy.
 func joinCgroup(mount, mountRoot, cgroupPath string) string {
+	cgroupPath = path.Clean("/" + cgroupPath) // never above the mount
 	switch {
 	case mountRoot == "/":
 		return path.Join(mount, cgroupPath)

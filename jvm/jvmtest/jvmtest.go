@@ -52,6 +52,19 @@ func JDKs(t testing.TB) []JDK {
 	return have
 }
 
+// AnyJDK returns one installed JDK (17 first), skipping the test loudly
+// when there is none; for tests that need a JVM but not every JDK.
+func AnyJDK(t testing.TB) JDK {
+	t.Helper()
+	for _, j := range knownJDKs {
+		if _, err := os.Stat(j.Java()); err == nil {
+			return j
+		}
+	}
+	t.Skip("SKIPPED LOUDLY: no JDK 17 or 25 installed; this test needs a real java")
+	return JDK{}
+}
+
 // Javac returns a javac (JAVA_HOME's, else on PATH), skipping the test
 // loudly when there is none.
 func Javac(t testing.TB) string {
