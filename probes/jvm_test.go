@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -424,6 +425,7 @@ func BenchmarkMetricsLiveJVM(b *testing.B) {
 	req.Header.Set("Accept-Encoding", "gzip") // as Prometheus asks
 	durs := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
+	cpu0 := processCPU(b)
 	for i := 0; i < b.N; i++ {
 		rec := newRecorder()
 		start := time.Now()
@@ -434,7 +436,17 @@ func BenchmarkMetricsLiveJVM(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	b.ReportMetric(float64((processCPU(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	reportPercentiles(b, durs)
+}
+
+// processCPU is this process's user+system CPU time (getrusage).
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkMetricsHTTP50PerSecond scrapes a live server on 127.0.0.1 over

@@ -189,7 +189,7 @@ func TestSignalsAndZombiesMetrics(t *testing.T) {
 		`version="1.2.3"} 1`,
 		`otter_entrypoint_jvm_perfdata_available 0`,
 		`go_goroutines `,
-		`process_resident_memory_bytes `,
+		`go_memstats_heap_alloc_bytes `,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %q", want)
