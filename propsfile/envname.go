@@ -39,27 +39,53 @@ const (
 // keyIndex answers which known key (from the base file and the config
 // directory) a variable name designates.
 type keyIndex struct {
-	exact map[string]struct{}
-	snake map[string][]string // canonical form → keys, sorted
-	keys  []string            // every known key, sorted
+	keys  []string            // every known key, in file order, no duplicates
+	exact map[string]struct{} // the known keys
 }
 
 func newKeyIndex(keys []string) *keyIndex {
-	ix := &keyIndex{exact: make(map[string]struct{}, len(keys)), snake: make(map[string][]string, len(keys))}
+	ix := &keyIndex{exact: make(map[string]struct{}, len(keys))}
 	for _, k := range keys {
-		if _, dup := ix.exact[k]; dup {
-			continue
+		if _, dup := ix.exact[k]; !dup {
+			ix.exact[k] = struct{}{}
+			ix.keys = append(ix.keys, k)
 		}
-		ix.exact[k] = struct{}{}
-		c := canonical(k)
-		ix.snake[c] = append(ix.snake[c], k)
-		ix.keys = append(ix.keys, k)
-	}
-	sort.Strings(ix.keys)
-	for _, ks := range ix.snake {
-		sort.Strings(ks)
 	}
 	return ix
+}
+
+// snakeKeys returns the known keys equal to name in canonical form, sorted.
+// Folding keeps the length, so only keys as long as name are compared, and
+// nothing is allocated for a name that matches nothing.
+func (ix *keyIndex) snakeKeys(name string) []string {
+	var ks []string
+	for _, k := range ix.keys {
+		if len(k) == len(name) && sameCanonical(k, name) {
+			ks = append(ks, k)
+		}
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// sameCanonical reports canonical(a) == canonical(b) for equal lengths.
+func sameCanonical(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		if foldByte(a[i]) != foldByte(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func foldByte(c byte) byte {
+	switch {
+	case c >= 'A' && c <= 'Z':
+		return c + 'a' - 'A'
+	case c == '.' || c == '-':
+		return '_'
+	}
+	return c
 }
 
 // canonical folds a key or variable name for the OTTER_<NAME> match: ASCII
@@ -67,14 +93,7 @@ func newKeyIndex(keys []string) *keyIndex {
 func canonical(s string) string {
 	b := make([]byte, len(s))
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
-		case c == '.' || c == '-':
-			c = '_'
-		}
-		b[i] = c
+		b[i] = foldByte(s[i])
 	}
 	return string(b)
 }
@@ -112,7 +131,7 @@ func (ix *keyIndex) match(name, value string, reservedNames map[string]struct{},
 	if isServiceLink(name, value, env) {
 		return serviceLink, nil
 	}
-	switch ks := ix.snake[canonical(name)]; len(ks) {
+	switch ks := ix.snakeKeys(name); len(ks) {
 	case 0:
 		return noMatch, nil
 	case 1:
@@ -131,13 +150,18 @@ func (ix *keyIndex) closest(name string) []string {
 		dist int
 	}
 	var cs []cand
-	limit := len(c)/3 + 2
+	limit := max(2, len(c)/5)
 	for _, k := range ix.keys {
 		if d := editDistance(c, canonical(k), limit); d <= limit {
 			cs = append(cs, cand{k, d})
 		}
 	}
-	sort.SliceStable(cs, func(i, j int) bool { return cs[i].dist < cs[j].dist })
+	sort.SliceStable(cs, func(i, j int) bool {
+		if cs[i].dist != cs[j].dist {
+			return cs[i].dist < cs[j].dist
+		}
+		return cs[i].key < cs[j].key
+	})
 	var out []string
 	for i := 0; i < len(cs) && i < 3; i++ {
 		out = append(out, cs[i].key)

@@ -280,3 +280,48 @@ func TestParseReadsLikeJava(t *testing.T) {
 		})
 	}
 }
+
+func TestJavaReadsRenderedFile(t *testing.T) {
+	home := newHome(t, fixture(t, "manager.otter.properties")+"# tail comment with ünïcødé\n")
+	cm := t.TempDir()
+	hard := &File{}
+	for _, c := range hardCases() {
+		hard.Items = append(hard.Items, Item{Kind: KindEntry, Key: c[0], Value: c[1]})
+	}
+	writeFile(t, filepath.Join(cm, "hard.properties"), string(hard.Bytes()))
+	secret := filepath.Join(t.TempDir(), "pw")
+	writeFile(t, secret, "pä$$wörd😀 =:#!\\\n")
+	env := []string{
+		"OTTER_DATABASE_DRIVER_PASSWORD_FILE=" + secret,
+		"OTTER_DOMAINNAME=otter-manager.otter.svc",
+		"otter.env.hard= leading\ttab\nnewline 中文 😀 \\ trailing ",
+		"otter.env.empty=",
+	}
+	r, _ := mustRender(t, Options{Role: "manager", OtterHome: home, ConfigDir: cm, Environ: env})
+	path, err := r.WriteFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isPrintableASCII(data) {
+		t.Fatalf("rendered file is not printable ASCII:\n%s", data)
+	}
+	want := r.Map()
+	if v := want["otter.database.driver.password"]; v != "pä$$wörd😀 =:#!\\" {
+		t.Fatalf("password %q", v)
+	}
+	for _, j := range judges(t) {
+		t.Run(j.name, func(t *testing.T) {
+			got := j.load(t, [][]byte{data})[0]
+			if got.err != "" {
+				t.Fatalf("Java failed: %s", got.err)
+			}
+			if d := diffMaps(got.m, want); d != "" {
+				t.Errorf("Java read the rendered file differently:\n%s--- file:\n%s", d, data)
+			}
+		})
+	}
+}

@@ -2,7 +2,6 @@ package propsfile
 
 import (
 	"fmt"
-	"sort"
 	"unicode/utf16"
 )
 
@@ -92,14 +91,13 @@ func Parse(data []byte) (*File, error) {
 		}
 		key, value, err := splitEntry(line)
 		if err != nil {
-			return nil, &SyntaxError{Line: p.lineOf(start), Msg: err.Error()}
+			p.items = append(p.items[:0], Item{Line: start})
+			p.numberLines()
+			return nil, &SyntaxError{Line: p.items[0].Line, Msg: err.Error()}
 		}
 		p.items = append(p.items, Item{Kind: KindEntry, Line: start, Key: key, Value: value})
 	}
-	// Items carry byte offsets until here; turn them into line numbers.
-	for i := range p.items {
-		p.items[i].Line = p.lineOf(p.items[i].Line)
-	}
+	p.numberLines()
 	return &File{Items: p.items}, nil
 }
 
@@ -108,7 +106,6 @@ type parser struct {
 	off   int
 	buf   []byte // the current logical line, ISO-8859-1 characters as bytes
 	items []Item // comments and blank lines met so far; Line holds an offset
-	lines []int  // offsets where physical lines start, built on demand
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\f' }
@@ -176,6 +173,15 @@ func (p *parser) readLine() (line []byte, start int, ok bool) {
 		if !isEOL(c) {
 			p.buf = append(p.buf, c)
 			precedingBackslash = c == '\\' && !precedingBackslash
+			if !precedingBackslash {
+				// Copy the run of ordinary characters that follows in one go.
+				end := p.off
+				for end < len(p.data) && p.data[end] != '\\' && !isEOL(p.data[end]) {
+					end++
+				}
+				p.buf = append(p.buf, p.data[p.off:end]...)
+				p.off = end
+			}
 			continue
 		}
 		// End of a physical line.
@@ -204,18 +210,22 @@ func (p *parser) readLine() (line []byte, start int, ok bool) {
 	}
 }
 
-// lineOf turns a byte offset into a 1-based physical line number.
-func (p *parser) lineOf(off int) int {
-	if p.lines == nil {
-		p.lines = []int{0}
-		for i, c := range p.data {
-			if c == '\n' || (c == '\r' && (i+1 >= len(p.data) || p.data[i+1] != '\n')) {
-				p.lines = append(p.lines, i+1)
+// numberLines turns the items' byte offsets into 1-based physical line
+// numbers. Items are in offset order, so one pass over the data does it.
+func (p *parser) numberLines() {
+	line, at := 1, 0
+	for i := range p.items {
+		off := p.items[i].Line
+		if off < at { // not in order (cannot happen); count again from the start
+			line, at = 1, 0
+		}
+		for ; at < off; at++ {
+			if c := p.data[at]; c == '\n' || (c == '\r' && (at+1 >= len(p.data) || p.data[at+1] != '\n')) {
+				line++
 			}
 		}
+		p.items[i].Line = line
 	}
-	// The number of line starts at or before off.
-	return sort.Search(len(p.lines), func(i int) bool { return p.lines[i] > off })
 }
 
 // splitEntry splits a logical line into its key and value as Java's

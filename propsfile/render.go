@@ -108,7 +108,9 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 	})
 	if baseOK {
 		r.baseItems = base.Items
-		r.merge(base, Source{Kind: SourceBase})
+		r.entries = make([]Entry, 0, len(base.Items)+len(opts.Environ)/4+8)
+		r.index = make(map[string]int, cap(r.entries))
+		r.merge(base, Source{Kind: SourceBase}, r.basePath, log)
 	}
 	r.numBase = len(r.entries)
 
@@ -119,7 +121,7 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 			return fmt.Sprintf("cannot read %s from OTTER_CONFIG_DIR: %v", path, err)
 		})
 		if ok {
-			r.merge(f, src)
+			r.merge(f, src, path, log)
 		}
 	}
 
@@ -173,18 +175,6 @@ func loadFile(path string, src Source, probs *problems, log *zap.Logger, describ
 	if hasUTF8Text(data) {
 		log.Warn("file has non-ASCII UTF-8 text; Java reads .properties files as ISO-8859-1, so it reads these characters differently; write them as \\uXXXX",
 			zap.String("file", path), zap.String("source", src.String()))
-	}
-	lines := map[string]int{}
-	for _, it := range f.Items {
-		if it.Kind != KindEntry {
-			continue
-		}
-		if first, dup := lines[it.Key]; dup {
-			log.Warn("key defined more than once; the last value wins, as in Java",
-				zap.String("file", path), zap.String("key", it.Key), zap.Int("firstLine", first), zap.Int("line", it.Line))
-			continue
-		}
-		lines[it.Key] = it.Line
 	}
 	return f, true
 }
@@ -257,11 +247,17 @@ func readSecret(path string) (string, error) {
 	return strings.TrimRight(string(data), "\r\n"), nil
 }
 
-func (r *Result) merge(f *File, src Source) {
+// merge sets every entry of f, warning about a key f defines twice.
+func (r *Result) merge(f *File, src Source, path string, log *zap.Logger) {
 	for _, it := range f.Items {
-		if it.Kind == KindEntry {
-			r.set(it.Key, it.Value, src)
+		if it.Kind != KindEntry {
+			continue
 		}
+		if i, ok := r.index[it.Key]; ok && r.entries[i].Source == src {
+			log.Warn("key defined more than once in a file; the last value wins, as in Java",
+				zap.String("file", path), zap.String("key", it.Key), zap.Int("line", it.Line))
+		}
+		r.set(it.Key, it.Value, src)
 	}
 }
 
@@ -331,16 +327,39 @@ func (e Entry) shown(showSecrets bool) string {
 // gets a comment naming it), then the added keys, each after a comment
 // naming its source. Secret values are replaced by Mask unless showSecrets.
 func (r *Result) File(showSecrets bool) *File {
-	items := make([]Item, 0, len(r.baseItems)+3*len(r.entries)+4)
-	comment := func(text string) { items = append(items, Item{Kind: KindComment, Text: text}) }
+	f := &File{Items: make([]Item, 0, len(r.baseItems)+2*len(r.entries)-r.numBase+8)}
+	r.walk(showSecrets, func(it Item) { f.Items = append(f.Items, it) })
+	return f
+}
+
+// Bytes is File(showSecrets).Bytes(): the pure-ASCII file text.
+func (r *Result) Bytes(showSecrets bool) []byte {
+	n := 512
+	for _, it := range r.baseItems {
+		n += len(it.Text) + 2
+	}
+	for _, e := range r.entries {
+		n += len(e.Key) + len(e.Value) + 16
+	}
+	for _, e := range r.entries[r.numBase:] {
+		n += len(e.Source.Name) + 16
+	}
+	b := make([]byte, 0, n+n/8)
+	r.walk(showSecrets, func(it Item) { b = appendItem(b, it) })
+	return b
+}
+
+// walk emits the items of the rendered file in order.
+func (r *Result) walk(showSecrets bool, emit func(Item)) {
+	comment := func(text string) { emit(Item{Kind: KindComment, Text: text}) }
 	comment("# otter.properties for the " + r.role + ", rendered by otter-entrypoint from " + r.basePath)
 	comment("# and the configuration directory, environment variables and secret files.")
 	comment("# Do not edit: it is written anew at every start.")
-	items = append(items, Item{Kind: KindBlank})
+	emit(Item{Kind: KindBlank})
 	written := make(map[string]bool, r.numBase)
 	for _, it := range r.baseItems {
 		if it.Kind != KindEntry {
-			items = append(items, it)
+			emit(it)
 			continue
 		}
 		if written[it.Key] {
@@ -351,18 +370,14 @@ func (r *Result) File(showSecrets bool) *File {
 		if e.Source.Kind != SourceBase {
 			comment("# otter-entrypoint: value from " + e.Source.String())
 		}
-		items = append(items, Item{Kind: KindEntry, Key: e.Key, Value: e.shown(showSecrets)})
+		emit(Item{Kind: KindEntry, Key: e.Key, Value: e.shown(showSecrets)})
 	}
 	if len(r.entries) > r.numBase {
-		items = append(items, Item{Kind: KindBlank})
+		emit(Item{Kind: KindBlank})
 		comment("# Keys added by otter-entrypoint (not in the base file):")
 		for _, e := range r.entries[r.numBase:] {
 			comment("# from " + e.Source.String())
-			items = append(items, Item{Kind: KindEntry, Key: e.Key, Value: e.shown(showSecrets)})
+			emit(Item{Kind: KindEntry, Key: e.Key, Value: e.shown(showSecrets)})
 		}
 	}
-	return &File{Items: items}
 }
-
-// Bytes is File(showSecrets).Bytes(): the pure-ASCII file text.
-func (r *Result) Bytes(showSecrets bool) []byte { return r.File(showSecrets).Bytes() }

@@ -14,7 +14,7 @@ import (
 )
 
 // newHome lays out an OTTER_HOME with conf/otter.properties holding base.
-func newHome(t *testing.T, base string) string {
+func newHome(t testing.TB, base string) string {
 	t.Helper()
 	home := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(home, "conf"), 0o755); err != nil {
@@ -33,7 +33,7 @@ func fixture(t *testing.T, name string) string {
 	return string(b)
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)

@@ -19,18 +19,22 @@ func (f *File) Bytes() []byte {
 	}
 	b := make([]byte, 0, n+n/8)
 	for _, it := range f.Items {
-		switch it.Kind {
-		case KindBlank:
-		case KindComment:
-			b = AppendComment(b, it.Text)
-		case KindEntry:
-			b = AppendKey(b, it.Key)
-			b = append(b, '=')
-			b = AppendValue(b, it.Value)
-		}
-		b = append(b, '\n')
+		b = appendItem(b, it)
 	}
 	return b
+}
+
+// appendItem appends one item and its \n.
+func appendItem(b []byte, it Item) []byte {
+	switch it.Kind {
+	case KindComment:
+		b = AppendComment(b, it.Text)
+	case KindEntry:
+		b = AppendKey(b, it.Key)
+		b = append(b, '=')
+		b = AppendValue(b, it.Value)
+	}
+	return append(b, '\n')
 }
 
 // AppendKey appends key escaped for a .properties file, as Java's
@@ -45,7 +49,26 @@ func AppendKey(dst []byte, key string) []byte { return appendEscaped(dst, key, t
 // and Java keeps them when it reads the file).
 func AppendValue(dst []byte, value string) []byte { return appendEscaped(dst, value, false) }
 
+// needsEscape marks the ASCII bytes appendEscaped cannot copy as they are
+// (a space only matters in keys and at the start of values).
+var needsEscape = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c < 0x20 || c > 0x7e
+	}
+	for _, c := range "\\=:#!" {
+		t[c] = true
+	}
+	return t
+}()
+
 func appendEscaped(dst []byte, s string, isKey bool) []byte {
+	plain := len(s) == 0 || s[0] != ' '
+	for i := 0; i < len(s) && plain; i++ {
+		plain = !needsEscape[s[i]] && (!isKey || s[i] != ' ')
+	}
+	if plain {
+		return append(dst, s...)
+	}
 	for i, r := range s {
 		switch r {
 		case ' ':

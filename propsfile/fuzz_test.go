@@ -1,0 +1,168 @@
+package propsfile
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// asWritten is what the writer stores for s: invalid UTF-8 bytes become U+FFFD.
+func asWritten(s string) string { return string([]rune(s)) }
+
+func FuzzWriteReadRoundTrip(f *testing.F) {
+	for i, c := range hardCases() {
+		f.Add(c[0], c[1], hostileComments()[i%len(hostileComments())])
+	}
+	f.Fuzz(func(t *testing.T, key, value, comment string) {
+		file := &File{Items: []Item{
+			{Kind: KindComment, Text: comment},
+			{Kind: KindEntry, Key: key, Value: value},
+			{Kind: KindBlank},
+			{Kind: KindEntry, Key: "after", Value: "x"},
+		}}
+		out := file.Bytes()
+		if !isPrintableASCII(out) {
+			t.Fatalf("output is not printable ASCII: %q", out)
+		}
+		back, err := Parse(out)
+		if err != nil {
+			t.Fatalf("Parse of our own output: %v\n%q", err, out)
+		}
+		want := map[string]string{asWritten(key): asWritten(value)}
+		want["after"] = "x"
+		if got := back.Map(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("round trip of (%q, %q) with comment %q:\n got %q\nwant %q\nfile %q", key, value, comment, got, want, out)
+		}
+		comments := 0
+		for _, it := range back.Items {
+			if it.Kind == KindComment {
+				comments++
+			}
+		}
+		if comments != 1 {
+			t.Fatalf("comment %q came back as %d comments: %q", comment, comments, out)
+		}
+	})
+}
+
+func FuzzParse(f *testing.F) {
+	names, _ := filepath.Glob(filepath.Join("testdata", "java-read", "*.properties"))
+	for _, n := range names {
+		if b, err := os.ReadFile(n); err == nil {
+			f.Add(b)
+		}
+	}
+	for _, s := range hostileFragments() {
+		f.Add([]byte(s + "=" + s + "\n"))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		first, err := Parse(data)
+		if err != nil {
+			if !strings.Contains(err.Error(), "malformed \\uxxxx") {
+				t.Fatalf("unexpected error kind: %v", err)
+			}
+			return
+		}
+		// Whatever was read, writing it and reading it again gives the same map,
+		// keys in the same order and the same number of comments.
+		out := first.Bytes()
+		if !isPrintableASCII(out) {
+			t.Fatalf("rewrite is not printable ASCII: %q", out)
+		}
+		second, err := Parse(out)
+		if err != nil {
+			t.Fatalf("Parse of the rewrite: %v\n%q", err, out)
+		}
+		if !reflect.DeepEqual(first.Map(), second.Map()) || !reflect.DeepEqual(first.Keys(), second.Keys()) {
+			t.Fatalf("rewrite changed the file:\n first %q\nsecond %q\ninput %q\nrewrite %q", first.Map(), second.Map(), data, out)
+		}
+		count := func(f *File, k ItemKind) (n int) {
+			for _, it := range f.Items {
+				if it.Kind == k {
+					n++
+				}
+			}
+			return n
+		}
+		if count(first, KindComment) != count(second, KindComment) {
+			t.Fatalf("comments: %d then %d\ninput %q\nrewrite %q", count(first, KindComment), count(second, KindComment), data, out)
+		}
+	})
+}
+
+func FuzzEnvName(f *testing.F) {
+	f.Add("otter.zookeeper.sessionTimeout", "OTTER_ZOOKEEPER_SESSIONTIMEOUT", "30000")
+	f.Add("otter.port", "OTTER_PORT", "tcp://10.0.0.7:8080")
+	f.Add("otter.port", "OTTER_PORT_8080_TCP_PORT", "8080")
+	f.Add("otter.home", "OTTER_HOME", "/x")
+	f.Add("otter.a.b", "otter.a.b", "v")
+	f.Add("x", "OTTER_SERVICE_PORT", "8080")
+	reservedNames := map[string]struct{}{}
+	for _, n := range ReservedEnv() {
+		reservedNames[n] = struct{}{}
+	}
+	f.Fuzz(func(t *testing.T, key, name, value string) {
+		ix := newKeyIndex([]string{key, "otter.port", "otter.zookeeper.sessionTimeout", "otter.domainName"})
+		env := map[string]string{name: value, "OTTER_SERVICE_HOST": "10.0.0.7"}
+		kind, keys := ix.match(name, value, reservedNames, env)
+		_, isReserved := reservedNames[name]
+		if isReserved != (kind == reserved) {
+			t.Fatalf("match(%q) = %v; reserved %v", name, kind, isReserved)
+		}
+		switch kind {
+		case exactKey:
+			if len(keys) != 1 || keys[0] != name {
+				t.Fatalf("exact match of %q gave %q", name, keys)
+			}
+		case newKey:
+			if len(keys) != 1 || keys[0] != name || !strings.HasPrefix(name, "otter.") {
+				t.Fatalf("new key from %q gave %q", name, keys)
+			}
+		case snakeKey, ambiguous:
+			if !strings.HasPrefix(name, "OTTER_") || isServiceLink(name, value, env) {
+				t.Fatalf("%q (%q) matched keys %q", name, value, keys)
+			}
+			if (kind == snakeKey) != (len(keys) == 1) || len(keys) == 0 {
+				t.Fatalf("%v with keys %q", kind, keys)
+			}
+			for _, k := range keys {
+				if canonical(k) != canonical(name) {
+					t.Fatalf("%q matched %q", name, k)
+				}
+			}
+		case serviceLink:
+			if !strings.HasPrefix(name, "OTTER_") {
+				t.Fatalf("%q taken for a service variable", name)
+			}
+		default:
+			if keys != nil {
+				t.Fatalf("%v with keys %q", kind, keys)
+			}
+		}
+		// The upper-snake name derived from a plain otter.* key finds it.
+		if !strings.HasPrefix(key, "otter.") || strings.Trim(key[6:], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.") != "" {
+			return
+		}
+		derived := snakeName(key)
+		k2, keys2 := ix.match(derived, "1", reservedNames, map[string]string{})
+		switch k2 {
+		case reserved:
+		case snakeKey:
+			if keys2[0] != key {
+				t.Fatalf("%s designates %q, want %q", derived, keys2, key)
+			}
+		case ambiguous:
+			found := false
+			for _, k := range keys2 {
+				found = found || k == key
+			}
+			if !found {
+				t.Fatalf("%s designates %q, which lacks %q", derived, keys2, key)
+			}
+		default:
+			t.Fatalf("%s (from %q) gave %v", derived, key, k2)
+		}
+	})
+}
