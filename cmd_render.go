@@ -1,9 +1,120 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"path/filepath"
 
-// cmdRender is owned by the propsfile work (issue: otter.properties rendering).
+	"go.uber.org/zap"
+
+	"otter-entrypoint/propsfile"
+)
+
+// renderSettings are the settings that say where otter.properties comes
+// from and where the rendered file goes (the same variables cmdManager and
+// cmdNode read; defaultOtterHome is theirs, in cmd_otter.go).
+type renderSettings struct {
+	OtterHome string `env:"OTTER_HOME"`
+	ConfigDir string `env:"OTTER_CONFIG_DIR" envDefault:"/etc/otter"`
+	RenderDir string `env:"ENTRYPOINT_RENDER_DIR" envDefault:"/tmp/otter-entrypoint"`
+}
+
+// resolve fills OTTER_HOME's default for role and returns every problem:
+// the three paths must be absolute.
+func (s *renderSettings) resolve(role string) []string {
+	if s.OtterHome == "" {
+		s.OtterHome = defaultOtterHome(role)
+	}
+	var p []string
+	for _, c := range []struct{ name, value string }{
+		{"OTTER_HOME", s.OtterHome},
+		{"OTTER_CONFIG_DIR", s.ConfigDir},
+		{"ENTRYPOINT_RENDER_DIR", s.RenderDir},
+	} {
+		if !filepath.IsAbs(c.value) {
+			p = append(p, fmt.Sprintf("%s=%q: must be an absolute path", c.name, c.value))
+		}
+	}
+	return p
+}
+
+// propsOptions are the propsfile options for role.
+func (s renderSettings) propsOptions(a *app, role string) propsfile.Options {
+	return propsfile.Options{
+		Role:      role,
+		OtterHome: s.OtterHome,
+		ConfigDir: s.ConfigDir,
+		Environ:   a.environ,
+		Reserved:  propsfile.ReservedEnv(),
+	}
+}
+
+const renderUsage = `Usage: otter-entrypoint render manager|node [--show-secrets] [--explain]
+
+Prints the otter.properties the manager or node would start with: the
+release's conf/otter.properties, then every *.properties file of
+OTTER_CONFIG_DIR, then environment variables and *_FILE secret files.
+Secret values are printed as ****** unless --show-secrets is given.
+--explain prints one line per key instead: key, value and its source.`
+
+// cmdRender implements `render manager|node [--show-secrets] [--explain]`.
 func cmdRender(a *app, args []string) int {
-	fmt.Fprintln(a.stderr, "otter-entrypoint: render is not built yet")
-	return exitFailure
+	var role string
+	var showSecrets, explain bool
+	for _, arg := range args {
+		switch arg {
+		case "--show-secrets", "-show-secrets":
+			showSecrets = true
+		case "--explain", "-explain":
+			explain = true
+		case "-h", "--help", "-help":
+			fmt.Fprintln(a.stdout, renderUsage)
+			return exitOK
+		case "manager", "node":
+			if role != "" {
+				fmt.Fprintf(a.stderr, "otter-entrypoint render: give one role, not %q and %q\n%s\n", role, arg, renderUsage)
+				return exitUsage
+			}
+			role = arg
+		default:
+			fmt.Fprintf(a.stderr, "otter-entrypoint render: unknown argument %q\n%s\n", arg, renderUsage)
+			return exitUsage
+		}
+	}
+	if role == "" {
+		fmt.Fprintf(a.stderr, "otter-entrypoint render: say which role, manager or node\n%s\n", renderUsage)
+		return exitUsage
+	}
+
+	var (
+		ls logSettings
+		rs renderSettings
+	)
+	problems := parseSettings(a, &ls, &rs)
+	problems = append(problems, ls.validate()...)
+	problems = append(problems, rs.resolve(role)...)
+	if len(problems) > 0 {
+		return reportSettings(a, problems)
+	}
+	log, err := newLogger(a.stderr, ls)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "otter-entrypoint: %v\n", err)
+		return exitConfig
+	}
+	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush of stderr
+
+	res, err := propsfile.Render(rs.propsOptions(a, role), log.With(zap.String("command", "render")))
+	if err != nil {
+		fmt.Fprintf(a.stderr, "otter-entrypoint render: %v\n", err)
+		return exitCodeOf(err)
+	}
+	if explain {
+		err = res.Explain(a.stdout, showSecrets)
+	} else {
+		_, err = a.stdout.Write(res.Bytes(showSecrets))
+	}
+	if err != nil {
+		fmt.Fprintf(a.stderr, "otter-entrypoint render: write to stdout: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
 }

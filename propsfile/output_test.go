@@ -98,13 +98,14 @@ func TestSecretsNeverInErrors(t *testing.T) {
 	// A failing render: the secret values sit beside the problems.
 	_, logBuf, secrets, err := secretSetup(t, "OTTER_PORT=x", "otter.zookeeper.sessionTimeout=-1",
 		"otter.database.driver.password=Zebra-Pass-4711", "OTTER_DATABASE_DRIVER_PASSWORD=other",
-		"otter.secret.port=Zebra-Pass-4711")
+		"otter.secret.port=Zebra-Pass-4711", "OTTER_MANAGER_ADDRESS=${otter.database.driver.password}:x")
 	if err == nil {
 		t.Fatal("want problems")
 	}
 	assertNoSecret(t, "the error", []byte(err.Error()), secrets)
 	assertNoSecret(t, "the log", logBuf.Bytes(), secrets)
 	for _, want := range []string{"otter.port=\"x\"", "otter.secret.port=****** (from env:otter.secret.port): not a port",
+		"otter.manager.address=****** (from env:OTTER_MANAGER_ADDRESS): not a list of host:port",
 		"otter.database.driver.password is set by both env:OTTER_DATABASE_DRIVER_PASSWORD and env:otter.database.driver.password with different values",
 		"OTTER_DATABASE_DRIVER_PASSWORD and OTTER_DATABASE_DRIVER_PASSWORD_FILE are both set"} {
 		if !strings.Contains(err.Error(), want) {

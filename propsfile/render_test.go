@@ -544,7 +544,7 @@ func TestValidateManagerReportsEveryProblem(t *testing.T) {
 		`otter.communication.pool.size="ten"`,
 		`otter.zookeeper.cluster.default="zk-0:2181,,zk-1:2181" (from env:OTTER_ZOOKEEPER_CLUSTER_DEFAULT): has an empty entry`,
 		// otter.manager.address is ${otter.domainName}:${...port}: checked after resolving.
-		`otter.manager.address="${otter.domainName}:${otter.communication.manager.port}" (from base): entry "bad host:65536"`,
+		`otter.manager.address="${otter.domainName}:${otter.communication.manager.port}" (from base) resolves to "bad host:65536": entry "bad host:65536"`,
 		`otter.manager.monitor.email.stmp.port="smtp"`,
 	}
 	if len(p.List) != len(wants) {
@@ -619,7 +619,7 @@ func TestResolvePlaceholders(t *testing.T) {
 		{"${unterminated", "", false},
 		{"${loop}", "", false},
 	} {
-		got, ok := r.resolve(c.in)
+		got, _, ok := r.resolve(c.in)
 		if ok != c.ok || (ok && got != c.want) {
 			t.Errorf("resolve(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
 		}

@@ -54,16 +54,24 @@ func validate(r *Result, log *zap.Logger) []Problem {
 		if !strings.HasPrefix(e.Key, newKeyPrefix) || strings.TrimSpace(e.Value) == "" {
 			continue
 		}
-		check := checkerFor(e.Key)
+		check, hint := checkerFor(e.Key)
 		if check == nil {
 			continue
 		}
-		v, ok := r.resolve(e.Value)
+		v, secret, ok := r.resolve(e.Value)
 		if !ok {
 			log.Debug("value has placeholders only Spring can resolve; not checked", zap.String("key", e.Key))
 			continue
 		}
-		if err := check(strings.TrimSpace(v)); err != nil {
+		err := check(strings.TrimSpace(v))
+		switch {
+		case err == nil:
+		case e.Secret || secret:
+			// The checker's message may quote part of the value.
+			probs.add(e.Key, e.Source.String(), "%s=%s (from %s): %s", e.Key, Mask, e.Source, hint)
+		case v != e.Value:
+			probs.add(e.Key, e.Source.String(), "%s=%s (from %s) resolves to %q: %v", e.Key, quoteShown(e), e.Source, v, err)
+		default:
 			probs.add(e.Key, e.Source.String(), "%s=%s (from %s): %v", e.Key, quoteShown(e), e.Source, err)
 		}
 	}
@@ -87,20 +95,22 @@ func snakeName(key string) string {
 	return strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
 }
 
-// checkerFor returns the format check of a key, or nil.
-func checkerFor(key string) func(string) error {
+// checkerFor returns the format check of a key and a description of what
+// it accepts, or nil.
+func checkerFor(key string) (func(string) error, string) {
+	const hostPorts = "not a list of host:port entries separated by , or ;"
 	last := strings.ToLower(key[strings.LastIndexByte(key, '.')+1:])
 	switch {
 	case key == keyZooKeeper:
-		return func(v string) error { return checkHostPorts(v, true) }
+		return func(v string) error { return checkHostPorts(v, true) }, hostPorts
 	case key == keyManagerAddr:
-		return func(v string) error { return checkHostPorts(v, false) }
+		return func(v string) error { return checkHostPorts(v, false) }, hostPorts
 	case last == "port":
-		return checkPort
+		return checkPort, "not a port number; use an integer from 1 to 65535"
 	case strings.HasSuffix(last, "timeout") || last == "size" || last == "payload" || last == "interval":
-		return checkPositive
+		return checkPositive, fmt.Sprintf("not a positive integer; use a whole number from 1 to %d", maxJavaInt)
 	}
-	return nil
+	return nil, ""
 }
 
 func checkPort(v string) error {
@@ -148,27 +158,28 @@ func checkHostPorts(v string, chroot bool) error {
 
 // resolve expands ${key} and ${key:default} placeholders that refer to
 // other keys of the result, innermost first, the way Otter's Spring will.
-// It reports false when a placeholder refers to something only Spring knows
-// (a system property such as user.dir) or does not end.
-func (r *Result) resolve(v string) (string, bool) {
+// secret reports that a secret value was filled in. ok is false when a
+// placeholder refers to something only Spring knows (a system property such
+// as user.dir) or does not end.
+func (r *Result) resolve(v string) (resolved string, secret, ok bool) {
 	for range placeholderDepth {
 		i := strings.LastIndex(v, "${")
 		if i < 0 {
-			return v, true
+			return v, secret, true
 		}
 		j := strings.IndexByte(v[i:], '}')
 		if j < 0 {
-			return v, false
+			return v, secret, false
 		}
 		name, def, hasDef := strings.Cut(v[i+2:i+j], ":")
-		val, ok := r.Get(name)
-		if !ok {
-			if !hasDef {
-				return v, false
-			}
-			val = def
+		val := def
+		if k, found := r.index[name]; found {
+			val = r.entries[k].Value
+			secret = secret || r.entries[k].Secret
+		} else if !hasDef {
+			return v, secret, false
 		}
 		v = v[:i] + val + v[i+j+1:]
 	}
-	return v, false
+	return v, secret, false
 }
