@@ -37,8 +37,10 @@ type images struct {
 
 // e2e is the end-to-end fixture: the daemon and the built images.
 type e2e struct {
-	api    *dockerAPI
-	images images
+	api      *dockerAPI
+	images   images
+	buildCtx []byte            // the build context the images were built from
+	args     map[string]string // the manager's build arguments
 }
 
 // repoRoot is the module root (this package is docker/).
@@ -179,16 +181,19 @@ func setupE2E(t testing.TB) *e2e {
 		t.Logf("built %s from %s in %v", tag, dockerfile, time.Since(start).Round(10*time.Millisecond))
 	}
 	build("docker/base.Dockerfile", imgs.base, map[string]string{"JRE_IMAGE": jre})
-	for role, tag := range map[string]string{"manager": imgs.manager, "node": imgs.node} {
-		build("docker/"+role+".Dockerfile", tag, map[string]string{
+	argsFor := func(role string) map[string]string {
+		return map[string]string{
 			"BASE_IMAGE":        imgs.base,
 			"GO_IMAGE":          imgs.base, // only copies the prebuilt binary
 			"ENTRYPOINT_BINARY": "otter-entrypoint",
 			"OTTER_TARBALL":     jvmtest.TarballName(role),
 			"OTTER_SHA256":      sha256Hex(tarballs[role]),
-		})
+		}
 	}
-	return &e2e{api: api, images: imgs}
+	for role, tag := range map[string]string{"manager": imgs.manager, "node": imgs.node} {
+		build("docker/"+role+".Dockerfile", tag, argsFor(role))
+	}
+	return &e2e{api: api, images: imgs, buildCtx: buildCtx, args: argsFor("manager")}
 }
 
 // container is a running container of the test.
@@ -379,6 +384,27 @@ func TestDockerEndToEnd(t *testing.T) {
 		}
 	}
 
+	t.Run("the build verifies the tarball's checksum", func(t *testing.T) {
+		for _, sum := range []string{"", strings.Repeat("0", 64)} {
+			args := map[string]string{}
+			for k, v := range e.args {
+				args[k] = v
+			}
+			args["OTTER_SHA256"] = sum
+			out, err := e.api.build(ctx, bytes.NewReader(e.buildCtx), "docker/manager.Dockerfile", "otter-e2e-rejected:latest", args)
+			if err == nil {
+				t.Fatalf("OTTER_SHA256=%q: the build succeeded", sum)
+			}
+			want := "OTTER_SHA256 is not set"
+			if sum != "" {
+				want = "FAILED"
+			}
+			if !strings.Contains(out, want) {
+				t.Errorf("OTTER_SHA256=%q: the build output lacks %q:\n%s", sum, want, lastN(out, 10))
+			}
+		}
+	})
+
 	t.Run("manager", func(t *testing.T) {
 		c := e.run(t, e.images.manager, "otter-manager-0")
 		took := c.waitReady(90 * time.Second)
@@ -553,6 +579,7 @@ func TestDockerEndToEnd(t *testing.T) {
 		if !reaped {
 			t.Errorf("the entrypoint did not log reaping aria2c (pid %d)", ariaPid)
 		}
+		t.Logf("aria2c pid %d reaped by the entrypoint: %v; longest-lived zombie %v", ariaPid, reaped, longest)
 		if st := c.inspect().State; st.ExitCode != 70 || exitCode == nil || *exitCode != 70 {
 			t.Errorf("exit code %d (logged %v), want 70: Otter exited although nothing asked it to stop", st.ExitCode, exitCode)
 		}
