@@ -56,7 +56,7 @@ func collectEnv(environ []string, ix *keyIndex, reservedNames map[string]struct{
 				}
 				content, err := read(value)
 				if err != nil {
-					probs.add(keys[0], src.String(), "%s=%s: cannot read the secret file for %s: %v", name, value, keys[0], err)
+					probs.add(keys[0], src.String(), "%s=%s: cannot read the secret file for %s: %v", name, value, keys[0], withoutPath(err))
 					continue
 				}
 				files = append(files, envSetting{key: keys[0], value: validText(content, name, log), src: src})

@@ -83,13 +83,19 @@ func (e *SyntaxError) Error() string { return fmt.Sprintf("line %d: %s", e.Line,
 // first non-blank character is '#' or '!', and the key ends at the first
 // unescaped '=', ':' or blank. No "${...}" expansion is done.
 func Parse(data []byte) (*File, error) {
-	p := parser{data: data}
+	p := parser{data: data, text: string(data)}
 	for {
 		line, start, ok := p.readLine()
 		if !ok {
 			break
 		}
-		key, value, err := splitEntry(line)
+		// A logical line without continuations is a slice of the input:
+		// its plain key and value can share the input's string.
+		src := ""
+		if p.contiguous {
+			src = p.text[start : start+len(line)]
+		}
+		key, value, err := splitEntry(line, src)
 		if err != nil {
 			p.items = append(p.items[:0], Item{Line: start})
 			p.numberLines()
@@ -102,10 +108,13 @@ func Parse(data []byte) (*File, error) {
 }
 
 type parser struct {
-	data  []byte
-	off   int
-	buf   []byte // the current logical line, ISO-8859-1 characters as bytes
-	items []Item // comments and blank lines met so far; Line holds an offset
+	data []byte
+	text string // data as a string, for keys and values that need no decoding
+	// contiguous is true when the last logical line had no continuation.
+	contiguous bool
+	off        int
+	buf        []byte // the current logical line, ISO-8859-1 characters as bytes
+	items      []Item // comments and blank lines met so far; Line holds an offset
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\f' }
@@ -127,6 +136,7 @@ func (p *parser) blankLine() {
 // the next one, which is then read as a comment if it starts with '#').
 func (p *parser) readLine() (line []byte, start int, ok bool) {
 	p.buf = p.buf[:0]
+	p.contiguous = true
 	skipBlank := true
 	appendedLineBegin := false
 	precedingBackslash := false
@@ -203,6 +213,7 @@ func (p *parser) readLine() (line []byte, start int, ok bool) {
 		p.buf = p.buf[:len(p.buf)-1]
 		skipBlank = true
 		appendedLineBegin = true
+		p.contiguous = false
 		precedingBackslash = false
 		if c == '\r' && p.data[p.off] == '\n' {
 			p.off++
@@ -230,7 +241,8 @@ func (p *parser) numberLines() {
 
 // splitEntry splits a logical line into its key and value as Java's
 // Properties.load0 does, then decodes the escapes of both.
-func splitEntry(line []byte) (key, value string, err error) {
+// src is "" or line's content as a string (to share, not copy).
+func splitEntry(line []byte, src string) (key, value string, err error) {
 	limit := len(line)
 	keyLen := 0
 	valueStart := limit
@@ -261,10 +273,14 @@ func splitEntry(line []byte) (key, value string, err error) {
 		}
 		valueStart++
 	}
-	if key, err = unescape(line[:keyLen]); err != nil {
+	var keySrc, valueSrc string
+	if src != "" {
+		keySrc, valueSrc = src[:keyLen], src[valueStart:]
+	}
+	if key, err = unescape(line[:keyLen], keySrc); err != nil {
 		return "", "", err
 	}
-	if value, err = unescape(line[valueStart:]); err != nil {
+	if value, err = unescape(line[valueStart:], valueSrc); err != nil {
 		return "", "", err
 	}
 	return key, value, nil
@@ -274,7 +290,9 @@ func splitEntry(line []byte) (key, value string, err error) {
 // Characters are ISO-8859-1 bytes; \uXXXX escapes are UTF-16 code units,
 // so a surrogate pair becomes one character above U+FFFF and a lone
 // surrogate, which a Go string cannot hold, becomes U+FFFD.
-func unescape(in []byte) (string, error) {
+// src is "" or in's content as a string, returned as is when in needs no
+// decoding.
+func unescape(in []byte, src string) (string, error) {
 	plain := true
 	for _, c := range in {
 		if c == '\\' || c >= 0x80 {
@@ -283,6 +301,9 @@ func unescape(in []byte) (string, error) {
 		}
 	}
 	if plain {
+		if src != "" || len(in) == 0 {
+			return src, nil
+		}
 		return string(in), nil
 	}
 	out := make([]uint16, 0, len(in))

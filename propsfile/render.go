@@ -164,7 +164,7 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 func loadFile(path string, src Source, probs *problems, log *zap.Logger, describe func(error) string) (*File, bool) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		probs.add("", path, "%s", describe(err))
+		probs.add("", path, "%s", describe(withoutPath(err)))
 		return nil, false
 	}
 	f, err := Parse(data)
@@ -177,6 +177,16 @@ func loadFile(path string, src Source, probs *problems, log *zap.Logger, describ
 			zap.String("file", path), zap.String("source", src.String()))
 	}
 	return f, true
+}
+
+// withoutPath drops the path from an *fs.PathError, for messages that name
+// the path already.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
 
 // hasUTF8Text reports whether data has bytes above 0x7F forming UTF-8.
@@ -204,7 +214,7 @@ func configFiles(dir string, probs *problems, log *zap.Logger) []string {
 		return nil
 	}
 	if err != nil {
-		probs.add("", dir, "OTTER_CONFIG_DIR=%s: cannot read the directory: %v", dir, err)
+		probs.add("", dir, "OTTER_CONFIG_DIR=%s: cannot read the directory: %v", dir, withoutPath(err))
 		return nil
 	}
 	var names []string
@@ -216,7 +226,7 @@ func configFiles(dir string, probs *problems, log *zap.Logger) []string {
 		}
 		st, err := os.Stat(filepath.Join(dir, name)) // follows the ConfigMap's symbolic links
 		if err != nil {
-			probs.add("", filepath.Join(dir, name), "cannot read %s from OTTER_CONFIG_DIR: %v", filepath.Join(dir, name), err)
+			probs.add("", filepath.Join(dir, name), "cannot read %s from OTTER_CONFIG_DIR: %v", filepath.Join(dir, name), withoutPath(err))
 			continue
 		}
 		if !st.Mode().IsRegular() {
