@@ -312,3 +312,13 @@ func LibJars(otterHome string) ([]string, error) {
 	}
 	return jars, nil
 }
+
+// MainLog is Otter's main log file for a role (where startup.sh also sent
+// the JVM's stdout and stderr): $OTTER_HOME/logs/manager.log or
+// $OTTER_HOME/logs/node/node.log.
+func MainLog(otterHome, role string) string {
+	if role == "node" {
+		return filepath.Join(otterHome, "logs", "node", "node.log")
+	}
+	return filepath.Join(otterHome, "logs", "manager.log")
+}

@@ -222,16 +222,33 @@ func TestBuildLegacy(t *testing.T) {
 	}
 }
 
-func TestBuildDirsForUserGCLog(t *testing.T) {
+func TestBuildDirsForUserFiles(t *testing.T) {
 	o := managerOpts()
-	o.JavaOptions = "-Xloggc:../logs/old/gc.log"
+	o.JavaOptions = "-Xloggc:../logs/old/gc.log -XX:HeapDumpPath=/dumps -XX:ErrorFile=/crash/hs_err_%p.log"
 	for _, jdk := range []JDK{jdk8, jdk17} {
 		c, _, err := Build(jdk, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !contains(c.Dirs, "../logs/old") {
-			t.Errorf("JDK %d: Dirs %q lack the user's GC log directory", jdk.Major, c.Dirs)
+		for _, d := range []string{"../logs/old", "/dumps", "/crash"} {
+			if !contains(c.Dirs, d) {
+				t.Errorf("JDK %d: Dirs %q lack %s", jdk.Major, c.Dirs, d)
+			}
+		}
+	}
+	o.JavaOptions = "-XX:HeapDumpPath=/dumps/otter.hprof"
+	c, _, _ := Build(jdk17, o)
+	if !contains(c.Dirs, "/dumps") {
+		t.Errorf("Dirs %q lack the heap dump file's directory", c.Dirs)
+	}
+	dir := t.TempDir()
+	c = Command{Dir: dir, Dirs: []string{"rel/a", dir + "/abs/b"}}
+	if err := c.MakeDirs(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{dir + "/rel/a", dir + "/abs/b"} {
+		if ok, err := statDir(d); !ok {
+			t.Errorf("MakeDirs did not create %s: %v", d, err)
 		}
 	}
 }
@@ -343,5 +360,14 @@ func TestPrepareDirs(t *testing.T) {
 		if st, err := statDir(home + "/" + d); err != nil || !st {
 			t.Errorf("%s not created: %v", d, err)
 		}
+	}
+}
+
+func TestMainLog(t *testing.T) {
+	if got := MainLog("/h", "manager"); got != "/h/logs/manager.log" {
+		t.Errorf("MainLog(manager) = %s", got)
+	}
+	if got := MainLog("/h", "node"); got != "/h/logs/node/node.log" {
+		t.Errorf("MainLog(node) = %s", got)
 	}
 }

@@ -200,6 +200,30 @@ func startCommand(t *testing.T, c Command, env []string) *javaProc {
 	return p
 }
 
+// failIfExited ends the test when java has already exited.
+func (p *javaProc) failIfExited(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		p.done <- err
+		t.Fatalf("java exited early (%v); output:\n%s", err, short(string(p.out.Bytes())))
+	default:
+	}
+}
+
+// startLine waits for the stand-in's start line on stdout (the pipe may
+// deliver it after the log file shows the running line) and decodes it.
+func (p *javaProc) startLine(t *testing.T) *jvmtest.Start {
+	t.Helper()
+	var s *jvmtest.Start
+	eventually(t, "the start line", 30*time.Second, func() bool {
+		var err error
+		s, err = jvmtest.ParseStartLine(p.out.Bytes())
+		return err == nil
+	}, p.out.Bytes)
+	return s
+}
+
 // stop sends TERM and returns the shell exit code.
 func (p *javaProc) stop(t *testing.T) int {
 	t.Helper()
@@ -235,14 +259,20 @@ func eventually(t *testing.T, what string, timeout time.Duration, cond func() bo
 	}
 }
 
-func freePort(t *testing.T) int {
+// freePorts returns n distinct free ports on 127.0.0.1 (all held open
+// until every one is chosen, so the kernel cannot hand out one twice).
+func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	ports := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 func fileHas(path, text string) bool {
@@ -314,7 +344,8 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 			root := filepath.Join(t.TempDir(), "otter home")
 			home := jvmtest.Home(t, "manager", filepath.Join(root, "manager"))
 			renderDir := filepath.Join(root, "render dir")
-			port, comm := freePort(t), freePort(t)
+			ports := freePorts(t, 2)
+			port, comm := ports[0], ports[1]
 			rendered := renderInto(t, home, renderDir, map[string]string{
 				"otter.port": strconv.Itoa(port), "otter.communication.manager.port": strconv.Itoa(comm),
 				"otter.database.driver.password": "from-a-secret-file", "otter.domainName": "otter-manager.example",
@@ -333,6 +364,7 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 			url := fmt.Sprintf("http://127.0.0.1:%d/monitor/ok.htm", port)
 			var body []byte
 			eventually(t, url, 30*time.Second, func() bool {
+				p.failIfExited(t)
 				resp, err := http.Get(url)
 				if err != nil {
 					return false
@@ -344,10 +376,7 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 			if string(body) != "server is ok!" {
 				t.Errorf("body %q", body)
 			}
-			s, err := jvmtest.ParseStartLine(p.out.Bytes())
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := p.startLine(t)
 			want := map[string]string{
 				"otter.conf": rendered, "appName": "otter-manager", "dubbo.application.logger": "slf4j",
 				"logback.configurationFile": filepath.Join(home, "conf", "logback.xml"), "java.awt.headless": "true",
@@ -406,11 +435,8 @@ func TestNodeCommandOnRealJDKs(t *testing.T) {
 			}
 			p := startCommand(t, c, append(os.Environ(), "otter.zookeeper.sessionTimeout=1234"))
 			log := filepath.Join(home, "logs", "node", "node.log")
-			eventually(t, "the node's running line", 30*time.Second, func() bool { return fileHas(log, jvmtest.NodeRunning) }, p.out.Bytes)
-			s, err := jvmtest.ParseStartLine(p.out.Bytes())
-			if err != nil {
-				t.Fatal(err)
-			}
+			eventually(t, "the node's running line", 30*time.Second, func() bool { p.failIfExited(t); return fileHas(log, jvmtest.NodeRunning) }, p.out.Bytes)
+			s := p.startLine(t)
 			for k, v := range map[string]string{"nid": "4", "java.rmi.server.hostname": "10.9.8.7", "appName": "otter-node", "user.dir": filepath.Join(home, "bin")} {
 				if s.Sysprops[k] != v {
 					t.Errorf("system property %s = %q, want %q", k, s.Sysprops[k], v)
@@ -456,7 +482,8 @@ func TestStartupShOptionsOnRealJDKs(t *testing.T) {
 					home := jvmtest.Home(t, role, filepath.Join(root, role))
 					set := map[string]string{}
 					if role == "manager" {
-						set = map[string]string{"otter.port": strconv.Itoa(freePort(t)), "otter.communication.manager.port": strconv.Itoa(freePort(t))}
+						ports := freePorts(t, 2)
+						set = map[string]string{"otter.port": strconv.Itoa(ports[0]), "otter.communication.manager.port": strconv.Itoa(ports[1])}
 					}
 					rendered := renderInto(t, home, filepath.Join(root, "render"), set)
 					c, warns, err := Build(detectReal(t, jdk), Options{Role: role, OtterHome: home, RenderDir: filepath.Dir(rendered), RenderedFile: rendered,
@@ -472,11 +499,8 @@ func TestStartupShOptionsOnRealJDKs(t *testing.T) {
 					if role == "node" {
 						running, log = jvmtest.NodeRunning, filepath.Join(home, jvmtest.NodeLog)
 					}
-					eventually(t, "the running line", 60*time.Second, func() bool { return fileHas(log, running) }, p.out.Bytes)
-					s, err := jvmtest.ParseStartLine(p.out.Bytes())
-					if err != nil {
-						t.Fatal(err)
-					}
+					eventually(t, "the running line", 60*time.Second, func() bool { p.failIfExited(t); return fileHas(log, running) }, p.out.Bytes)
+					s := p.startLine(t)
 					for _, a := range s.InputArguments {
 						if strings.Contains(a, "PermSize") || strings.Contains(a, "CMS") || strings.Contains(a, "ConcMarkSweep") || a == "-Xnoagent" {
 							t.Errorf("a removed flag reached the JVM: %s", a)

@@ -398,10 +398,18 @@ func translate(args []string, major int) translated {
 		if strings.HasPrefix(a, "-agentlib:jdwp") || strings.HasPrefix(a, "-Xrunjdwp") {
 			t.hasJDWP = true
 		}
-		if major < 9 {
-			if p, ok := strings.CutPrefix(a, "-Xloggc:"); ok {
-				t.dirs = append(t.dirs, dirOf(p))
+		if p, ok := strings.CutPrefix(a, "-Xloggc:"); ok && major < 9 {
+			t.dirs = append(t.dirs, dirOf(p))
+		}
+		// The JVM does not create these directories, and finds out only at the crash.
+		if p, ok := strings.CutPrefix(a, "-XX:HeapDumpPath="); ok && p != "" {
+			if strings.HasSuffix(p, ".hprof") {
+				p = dirOf(p)
 			}
+			t.dirs = append(t.dirs, p)
+		}
+		if p, ok := strings.CutPrefix(a, "-XX:ErrorFile="); ok && p != "" {
+			t.dirs = append(t.dirs, dirOf(p))
 		}
 	}
 	t.args = out

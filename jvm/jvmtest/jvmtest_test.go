@@ -39,14 +39,20 @@ func (s *syncBuffer) Bytes() []byte {
 	return append([]byte(nil), s.b.Bytes()...)
 }
 
-func freePort(t *testing.T) int {
+// freePorts returns n distinct free ports on 127.0.0.1 (all held open
+// until every one is chosen, so the kernel cannot hand out one twice).
+func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	ports := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 // eventually polls cond until it holds or the deadline passes.
@@ -87,6 +93,19 @@ func start(t *testing.T, java, home string, args ...string) *proc {
 		<-p.done
 	})
 	return p
+}
+
+// startLine waits for the start line on stdout (the pipe may deliver it
+// after the log file shows the running line) and decodes it.
+func (p *proc) startLine(t *testing.T) *Start {
+	t.Helper()
+	var s *Start
+	eventually(t, "the start line", 30*time.Second, func() bool {
+		var err error
+		s, err = ParseStartLine(p.out.Bytes())
+		return err == nil
+	})
+	return s
 }
 
 func (p *proc) wait(t *testing.T, timeout time.Duration) int {
@@ -234,7 +253,8 @@ func TestManagerStandIn(t *testing.T) {
 			t.Parallel()
 			home := Home(t, "manager", filepath.Join(t.TempDir(), "otter home"))
 			conf := filepath.Join(home, "conf", "otter.properties")
-			port, comm := freePort(t), freePort(t)
+			ports := freePorts(t, 2)
+			port, comm := ports[0], ports[1]
 			setProps(t, conf, map[string]string{"otter.port": strconv.Itoa(port), "otter.communication.manager.port": strconv.Itoa(comm), "otter.database.driver.password": "s3cret"})
 			p := start(t, jdk.Java(), home, "-Dotter.conf="+conf, "-Dotter.domainName=overwritten-by-file", "-cp", classpath(home, "manager"), ManagerMainClass)
 			url := fmt.Sprintf("http://127.0.0.1:%d/monitor/ok.htm", port)
@@ -251,10 +271,7 @@ func TestManagerStandIn(t *testing.T) {
 			if string(body) != "server is ok!" {
 				t.Errorf("body = %q", body)
 			}
-			s, err := ParseStartLine(p.out.Bytes())
-			if err != nil {
-				t.Fatalf("%v; output:\n%s", err, p.out.Bytes())
-			}
+			s := p.startLine(t)
 			if s.Role != "manager" || s.Sysprops["otter.port"] != strconv.Itoa(port) || s.Sysprops["otter.domainName"] != "127.0.0.1" {
 				t.Errorf("start line: role %q otter.port %q otter.domainName %q", s.Role, s.Sysprops["otter.port"], s.Sysprops["otter.domainName"])
 			}
@@ -338,10 +355,7 @@ func TestNodeStandIn(t *testing.T) {
 			p = start(t, jdk.Java(), home, "-Dnid=3", "-Dotter.manager.address=10.0.0.1:1099", "-Dotter.stub.aria2c=hang", "-cp", cp, NodeMainClass)
 			log := filepath.Join(home, NodeLog)
 			eventually(t, "the running line", 20*time.Second, func() bool { return fileContains(log, NodeRunning) })
-			s, err := ParseStartLine(p.out.Bytes())
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := p.startLine(t)
 			if s.Sysprops["nid"] != "3" || s.Conf["otter.manager.address"] != "10.0.0.1:1099" {
 				t.Errorf("nid %q otter.manager.address %q", s.Sysprops["nid"], s.Conf["otter.manager.address"])
 			}
