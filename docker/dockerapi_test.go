@@ -239,6 +239,7 @@ type hostConfig struct {
 	NetworkMode    string
 	ReadonlyRootfs bool
 	Tmpfs          map[string]string `json:",omitempty"`
+	Binds          []string          `json:",omitempty"`
 	Memory         int64             `json:",omitempty"`
 }
 

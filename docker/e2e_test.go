@@ -209,6 +209,12 @@ type container struct {
 // images: read-only root, tmpfs /tmp, no network; env adds settings.
 func (e *e2e) run(t testing.TB, image, hostname string, env ...string) *container {
 	t.Helper()
+	return e.runWithBinds(t, image, hostname, nil, env...)
+}
+
+// runWithBinds is run with bind mounts (host:container:ro).
+func (e *e2e) runWithBinds(t testing.TB, image, hostname string, binds []string, env ...string) *container {
+	t.Helper()
 	ctx := context.Background()
 	name := fmt.Sprintf("otter-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())
 	stop := 30
@@ -224,6 +230,7 @@ func (e *e2e) run(t testing.TB, image, hostname string, env ...string) *containe
 			ReadonlyRootfs: true,
 			Tmpfs:          map[string]string{"/tmp": ""},
 			Memory:         1 << 30,
+			Binds:          binds,
 		},
 	}
 	id, err := e.api.createContainer(ctx, name, cfg)
@@ -481,6 +488,64 @@ func TestDockerEndToEnd(t *testing.T) {
 		if st := c.inspect().State; st.Running || st.OOMKilled {
 			t.Errorf("after docker stop: %+v", st)
 		}
+	})
+
+	t.Run("manager with a ConfigMap directory and a Secret file, as in Kubernetes", func(t *testing.T) {
+		// The layout the kubelet gives a ConfigMap or Secret volume:
+		// FILE -> ..data/FILE, ..data -> ..<timestamp>/.
+		kubeVolume := func(files map[string]string, mode os.FileMode) string {
+			dir := t.TempDir()
+			ts := filepath.Join(dir, "..2026_11_26_00_00_00.000000001")
+			if err := os.Mkdir(ts, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for name, text := range files {
+				p := filepath.Join(ts, name)
+				if err := os.WriteFile(p, []byte(text), mode); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chown(p, 0, 1000); err != nil { // fsGroup 1000
+					t.Fatal(err)
+				}
+				if err := os.Symlink(filepath.Join("..data", name), filepath.Join(dir, name)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.Symlink(filepath.Base(ts), filepath.Join(dir, "..data")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return dir
+		}
+		const secret = "s3cret-e2e-password"
+		config := kubeVolume(map[string]string{"otter.properties": "otter.domainName = otter.example.com\notter.database.driver.username = otter\n"}, 0o644)
+		secrets := kubeVolume(map[string]string{"database-password": secret + "\n"}, 0o440)
+		c := e.runWithBinds(t, e.images.manager, "otter-manager-0",
+			[]string{config + ":/etc/otter:ro", secrets + ":/run/secrets/otter:ro"},
+			"OTTER_DATABASE_DRIVER_PASSWORD_FILE=/run/secrets/otter/database-password")
+		c.waitReady(90 * time.Second)
+		logs := c.logs()
+		start, err := jvmtest.ParseStartLine([]byte(logs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{
+			"otter.domainName":                 "otter.example.com",
+			"otter.database.driver.username":   "otter",
+			"otter.database.driver.password":   jvmtest.MaskSecret(secret),
+			"otter.communication.manager.port": "1099", // the release's value
+		}
+		for k, v := range want {
+			if start.Conf[k] != v {
+				t.Errorf("Otter sees %s=%q, want %q", k, start.Conf[k], v)
+			}
+		}
+		if strings.Contains(logs, secret) {
+			t.Error("the password appears in docker logs")
+		}
+		c.stop()
 	})
 
 	t.Run("node nid from the host name, stop", func(t *testing.T) {
