@@ -371,3 +371,23 @@ func TestMainLog(t *testing.T) {
 		t.Errorf("MainLog(node) = %s", got)
 	}
 }
+
+func TestLegacyFlags(t *testing.T) {
+	flags := LegacyFlags()
+	if len(flags) != len(legacyTable) {
+		t.Fatalf("%d rows, want %d", len(flags), len(legacyTable))
+	}
+	byFlag := map[string]LegacyFlag{}
+	for _, f := range flags {
+		if !strings.HasPrefix(f.Flag, "-") || f.FromJDK < 8 || f.History == "" {
+			t.Errorf("row %+v", f)
+		}
+		byFlag[f.Flag] = f
+	}
+	if f := byFlag["-XX:PermSize"]; f.Becomes != "-XX:MetaspaceSize" || f.FromJDK != 8 {
+		t.Errorf("PermSize row %+v", f)
+	}
+	if f := byFlag["-Xloggc:"]; f.Becomes != "one -Xlog option" {
+		t.Errorf("-Xloggc row %+v", f)
+	}
+}
