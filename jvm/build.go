@@ -322,3 +322,45 @@ func MainLog(otterHome, role string) string {
 	}
 	return filepath.Join(otterHome, "logs", "manager.log")
 }
+
+// Redacted returns the arguments with the value of every -Dkey=value whose
+// key names a secret (password, passwd, secret, token, credential, apikey)
+// replaced by "****", for logs and --dry-run output.
+func (c Command) Redacted() []string {
+	return RedactArgs(c.Args)
+}
+
+// RedactArgs is Command.Redacted for any argument list.
+func RedactArgs(args []string) []string {
+	secretWords := [...]string{"password", "passwd", "secret", "token", "credential", "apikey", "api.key", "api_key"}
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		kv, ok := strings.CutPrefix(a, "-D")
+		if !ok {
+			continue
+		}
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		lk := strings.ToLower(k)
+		for _, w := range secretWords {
+			if strings.Contains(lk, w) {
+				out[i] = "-D" + k + "=****"
+				break
+			}
+		}
+	}
+	return out
+}
+
+// String is the command as one shell-quoted line, secrets redacted.
+func (c Command) String() string {
+	parts := make([]string, 0, 1+len(c.Args))
+	parts = append(parts, QuoteArg(c.Path))
+	for _, a := range c.Redacted() {
+		parts = append(parts, QuoteArg(a))
+	}
+	return strings.Join(parts, " ")
+}

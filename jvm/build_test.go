@@ -391,3 +391,26 @@ func TestLegacyFlags(t *testing.T) {
 		t.Errorf("-Xloggc row %+v", f)
 	}
 }
+
+func TestRedacted(t *testing.T) {
+	o := managerOpts()
+	o.JavaOptions = `-Dotter.database.driver.password=hunter2 -DDB_PASSWD=x -Dapi.token=t -Dplain=visible '-Dx=a b'`
+	c, _, err := Build(jdk17, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.String()
+	for _, secret := range []string{"hunter2", "DB_PASSWD=x", "api.token=t"} {
+		if strings.Contains(s, secret) || strings.Contains(strings.Join(c.Redacted(), " "), secret) {
+			t.Errorf("secret %q shown: %s", secret, s)
+		}
+	}
+	for _, want := range []string{"-Dotter.database.driver.password=****", "-Dplain=visible", "'-Dx=a b'", "/jdk17/bin/java "} {
+		if !strings.Contains(s, want) {
+			t.Errorf("String() lacks %q: %s", want, s)
+		}
+	}
+	if !contains(c.Args, "-Dotter.database.driver.password=hunter2") {
+		t.Error("Redacted changed Args")
+	}
+}
