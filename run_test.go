@@ -105,7 +105,9 @@ func startCmd(t testing.TB, cmd *exec.Cmd, env []string) *proc {
 		select {
 		case <-p.done:
 		default:
-			cmd.Process.Kill()
+			// A failed test leaves the entrypoint running: kill it and
+			// everything below it (its child is in a group of its own).
+			killTree(cmd.Process.Pid)
 		}
 	})
 	return p
@@ -143,7 +145,9 @@ func startReadingCmd(t testing.TB, cmd *exec.Cmd, env []string) *proc {
 		select {
 		case <-p.done:
 		default:
-			cmd.Process.Kill()
+			// A failed test leaves the entrypoint running: kill it and
+			// everything below it (its child is in a group of its own).
+			killTree(cmd.Process.Pid)
 		}
 	})
 	return p
@@ -460,6 +464,14 @@ func TestPID1SurvivesSignalsItHasNoUseFor(t *testing.T) {
 	if code := p.wait(10 * time.Second); code != 0 {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, p.stderr.String())
 	}
+}
+
+// killTree kills pid and all its descendants.
+func killTree(pid int) {
+	for _, c := range childrenOf(pid) {
+		killTree(c)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
 }
 
 // childrenOf lists the children of pid, from every one of its threads.
