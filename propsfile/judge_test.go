@@ -22,9 +22,11 @@ type judge struct {
 }
 
 // jdkCandidates are the JVMs the judge runs on when they are installed.
-var jdkCandidates = []struct{ name, java string }{
-	{"jdk17", "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"},
-	{"jdk25", "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"},
+func jdkCandidates() []struct{ name, java string } {
+	return []struct{ name, java string }{
+		{"jdk17", "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"},
+		{"jdk25", "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"},
+	}
 }
 
 // judges compiles PropsJudge.java with javac into t.TempDir() and returns a
@@ -45,7 +47,7 @@ func judges(t *testing.T) []*judge {
 		t.Fatalf("javac PropsJudge.java: %v\n%s", err, out)
 	}
 	var js []*judge
-	for _, c := range jdkCandidates {
+	for _, c := range jdkCandidates() {
 		if _, err := os.Stat(c.java); err == nil {
 			js = append(js, &judge{name: c.name, java: c.java, classes: classes})
 		}
