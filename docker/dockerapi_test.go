@@ -191,9 +191,14 @@ func (d *dockerAPI) importImage(ctx context.Context, rootfs io.Reader, repo, tag
 	return nil
 }
 
-// build runs the classic builder on a context tar; it returns the build's
-// output and an error that carries it.
+// build runs the classic builder on a context tar with no network; it
+// returns the build's output and an error that carries it.
 func (d *dockerAPI) build(ctx context.Context, contextTar io.Reader, dockerfile, tag string, args map[string]string) (string, error) {
+	return d.buildWithNetwork(ctx, contextTar, dockerfile, tag, args, "none")
+}
+
+// buildWithNetwork is build with the RUN steps' network mode ("none", "host").
+func (d *dockerAPI) buildWithNetwork(ctx context.Context, contextTar io.Reader, dockerfile, tag string, args map[string]string, network string) (string, error) {
 	ba, err := json.Marshal(args)
 	if err != nil {
 		return "", err
@@ -202,7 +207,7 @@ func (d *dockerAPI) build(ctx context.Context, contextTar io.Reader, dockerfile,
 		"dockerfile":  {dockerfile},
 		"t":           {tag},
 		"buildargs":   {string(ba)},
-		"networkmode": {"none"}, // no registry or mirror is reachable; nothing may need one
+		"networkmode": {network},
 		"rm":          {"1"},
 		"forcerm":     {"1"},
 	}
@@ -336,4 +341,8 @@ func dockerFromEnv(ctx context.Context) (*dockerAPI, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	return newDockerAPI(ctx, sock)
+}
+
+func (d *dockerAPI) removeImage(ctx context.Context, ref string) error {
+	return d.do(ctx, "DELETE", "/images/"+ref, nil, nil, nil)
 }
