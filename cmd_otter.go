@@ -172,7 +172,7 @@ func runOtter(a *app, role string, args []string) int {
 		var b strings.Builder
 		b.WriteString(path + "\n")
 		b.WriteString(cmd.Path + "\n")
-		for _, arg := range cmd.Args {
+		for _, arg := range cmd.Redacted() {
 			b.WriteString(arg + "\n")
 		}
 		io.WriteString(a.stdout, b.String())

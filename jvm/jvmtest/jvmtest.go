@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,25 +30,26 @@ var knownJDKs = []JDK{
 	{Name: "jdk25", Home: "/usr/lib/jvm/temurin-25-jdk-amd64", Major: 25},
 }
 
-// JDKs returns the installed JDKs among JDK 17 and Temurin 25. A JDK that is
-// missing makes the test fail unless OTTER_TEST_ALLOW_MISSING_JDK=1, and with
-// none at all the test is skipped with a loud reason.
+// JDKs returns the installed JDKs among JDK 17 and Temurin 25. JDK 17 comes
+// from Debian (openjdk-17-jdk-headless, which .ci/run installs): without it
+// the test fails under CI and is skipped loudly elsewhere. Temurin 25 is not
+// a Debian package: when this machine lacks it, that is said on stderr (so
+// it shows in CI's output) and the test runs on JDK 17 alone.
 func JDKs(t testing.TB) []JDK {
 	t.Helper()
 	var have []JDK
-	var missing []string
 	for _, j := range knownJDKs {
 		if _, err := os.Stat(j.Java()); err == nil {
 			have = append(have, j)
-		} else {
-			missing = append(missing, j.Home)
+			continue
 		}
-	}
-	if len(missing) > 0 && os.Getenv("OTTER_TEST_ALLOW_MISSING_JDK") != "1" {
-		t.Fatalf("JDKs %v are missing on this machine (set OTTER_TEST_ALLOW_MISSING_JDK=1 to run on the rest)", missing)
-	}
-	if len(have) == 0 {
-		t.Skip("SKIPPED LOUDLY: no JDK 17 or 25 installed; the JVM tests need a real java")
+		if j.Major == 17 {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("JDK 17 is missing at %s: CI must run the JVM tests (apt-get install openjdk-17-jdk-headless)", j.Home)
+			}
+			t.Skipf("SKIPPED LOUDLY: JDK 17 is missing at %s (apt-get install openjdk-17-jdk-headless)", j.Home)
+		}
+		fmt.Fprintf(os.Stderr, "NOTE LOUDLY: %s: %s is not installed on this machine; running on the other JDKs only\n", t.Name(), j.Home)
 	}
 	return have
 }
