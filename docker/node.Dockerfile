@@ -51,7 +51,7 @@ RUN set -eu; \
         tarball="/tmp/dist/$OTTER_TARBALL"; \
     else \
         tarball=/tmp/otter.tar.gz; \
-        aria2c --quiet=true --dir=/tmp --out=otter.tar.gz "$OTTER_URL"; \
+        aria2c --console-log-level=error --summary-interval=0 --download-result=hide --dir=/tmp --out=otter.tar.gz "$OTTER_URL"; \
     fi; \
     echo "$OTTER_SHA256  $tarball" | sha256sum -c -; \
     mkdir -p /home/admin/node; \
