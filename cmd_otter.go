@@ -29,8 +29,6 @@ func cmdNode(a *app, args []string) int { return runOtter(a, "node", args) }
 // launchSettings are the settings of the manager and node commands that no
 // package reads for itself.
 type launchSettings struct {
-	ConfigDir   string        `env:"OTTER_CONFIG_DIR" envDefault:"/etc/otter"`
-	RenderDir   string        `env:"ENTRYPOINT_RENDER_DIR" envDefault:"/tmp/otter-entrypoint"`
 	WaitFor     string        `env:"ENTRYPOINT_WAIT_FOR"`
 	WaitTimeout time.Duration `env:"ENTRYPOINT_WAIT_TIMEOUT" envDefault:"5m"`
 }
@@ -71,19 +69,18 @@ func runOtter(a *app, role string, args []string) int {
 		ls logSettings
 		ss supervisorSettings
 		ts launchSettings
+		rs renderSettings
 		js jvm.Settings
 	)
-	problems := parseSettings(a, &ls, &ss, &ts, &js)
+	problems := parseSettings(a, &ls, &ss, &ts, &rs, &js)
+	problems = append(problems, rs.resolve(role)...)
 	problems = append(problems, ls.validate()...)
 	problems = append(problems, ss.validate()...)
 	problems = append(problems, js.Validate()...)
 	if ts.WaitTimeout <= 0 {
 		problems = append(problems, fmt.Sprintf("ENTRYPOINT_WAIT_TIMEOUT=%q: must be a positive duration such as 5m", ts.WaitTimeout))
 	}
-	otterHome := defaultOtterHome(role)
-	if v, ok := a.getenv("OTTER_HOME"); ok && v != "" {
-		otterHome = v
-	}
+	otterHome := rs.OtterHome
 	if len(problems) > 0 {
 		return reportSettings(a, problems)
 	}
@@ -95,13 +92,7 @@ func runOtter(a *app, role string, args []string) int {
 	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush of stderr
 
 	// 1. otter.properties.
-	rendered, err := propsfile.Render(propsfile.Options{
-		Role:      role,
-		OtterHome: otterHome,
-		ConfigDir: ts.ConfigDir,
-		Environ:   a.environ,
-		Reserved:  propsfile.ReservedEnv(),
-	}, log)
+	rendered, err := propsfile.Render(rs.propsOptions(a, role), log)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "otter-entrypoint %s: %v\n", role, err)
 		return exitCodeOf(err)
@@ -116,8 +107,8 @@ func runOtter(a *app, role string, args []string) int {
 	opts := jvm.Options{
 		Role:         role,
 		OtterHome:    otterHome,
-		RenderDir:    ts.RenderDir,
-		RenderedFile: filepath.Join(ts.RenderDir, "otter.properties"),
+		RenderDir:    rs.RenderDir,
+		RenderedFile: filepath.Join(rs.RenderDir, "otter.properties"),
 	}
 	js.Apply(&opts)
 	if jars, err := jvm.LibJars(otterHome); err == nil {
@@ -162,10 +153,10 @@ func runOtter(a *app, role string, args []string) int {
 	}
 
 	// 3. Write the file; the base file in the release is never touched.
-	path, err := rendered.WriteFile(ts.RenderDir)
+	path, err := rendered.WriteFile(rs.RenderDir)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "otter-entrypoint %s: ENTRYPOINT_RENDER_DIR=%q: %v; point it at a writable directory (an emptyDir or /tmp)\n",
-			role, ts.RenderDir, err)
+			role, rs.RenderDir, err)
 		return exitConfig
 	}
 	if *dryRun {
