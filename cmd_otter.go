@@ -215,7 +215,7 @@ func waitTargets(role, spec string, r *propsfile.Result) ([]string, []string) {
 		problems []string
 	)
 	add := func(key string, derive func(string) ([]string, error)) {
-		v, ok := r.Get(key)
+		v, ok := r.Resolved(key) // ${otter.domainName}:${...port} as Otter will read it
 		if !ok || strings.TrimSpace(v) == "" {
 			return
 		}

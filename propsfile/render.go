@@ -391,3 +391,16 @@ func (r *Result) walk(showSecrets bool, emit func(Item)) {
 		}
 	}
 }
+
+// Resolved returns key's value with ${key} and ${key:default} placeholders
+// that refer to other keys filled in, the way Otter's Spring will. ok is
+// false when the key is missing or a placeholder names something only the
+// JVM knows (such as ${user.dir}).
+func (r *Result) Resolved(key string) (string, bool) {
+	v, found := r.Get(key)
+	if !found {
+		return "", false
+	}
+	out, _, ok := r.resolve(v)
+	return out, ok
+}
