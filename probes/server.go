@@ -98,6 +98,7 @@ type Server struct {
 	stopping    bool
 	stopSig     syscall.Signal
 	isReady     bool
+	readyOnce   bool // the check passed once since the child started
 	checked     bool // a check ran since the child started
 	lastErr     error
 	lastAt      time.Time
@@ -264,7 +265,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) ChildStarted(pid int, at time.Time) {
 	s.mu.Lock()
 	s.phase, s.pid, s.startedAt = phaseRunning, pid, at
-	s.isReady, s.checked, s.lastErr = false, false, nil
+	s.isReady, s.checked, s.lastErr, s.readyOnce = false, false, nil, false
 	s.mu.Unlock()
 	s.childUp.WithLabelValues().Set(1)
 	s.childStart.WithLabelValues().Set(float64(at.UnixNano()) / 1e9)
@@ -312,17 +313,33 @@ func (s *Server) childPid() (int, error) {
 
 func (s *Server) readinessLoop(ctx context.Context) {
 	defer close(s.done)
-	tick := time.NewTicker(s.cfg.ReadyInterval)
-	defer tick.Stop()
+	timer := time.NewTimer(s.nextCheckIn())
+	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.kick:
-		case <-tick.C:
+		case <-timer.C:
 		}
 		s.runCheck(ctx)
+		timer.Reset(s.nextCheckIn())
 	}
+}
+
+// startupCheckInterval is how often the readiness check runs until it has
+// passed once after the child started: a pod becomes ready about when Otter
+// does, not up to a whole ENTRYPOINT_READY_INTERVAL later.
+const startupCheckInterval = time.Second
+
+func (s *Server) nextCheckIn() time.Duration {
+	s.mu.Lock()
+	readyOnce := s.readyOnce
+	s.mu.Unlock()
+	if !readyOnce && s.cfg.ReadyInterval > startupCheckInterval {
+		return startupCheckInterval
+	}
+	return s.cfg.ReadyInterval
 }
 
 // runCheck runs the readiness check once if the child runs and no stop
@@ -355,6 +372,7 @@ func (s *Server) runCheck(ctx context.Context) {
 	was := s.isReady
 	s.checked, s.lastErr, s.lastAt, s.lastTook = true, err, end, end.Sub(start)
 	s.isReady = err == nil && !s.stopping
+	s.readyOnce = s.readyOnce || s.isReady
 	if s.isReady {
 		s.ready.WithLabelValues().Set(1)
 	} else {

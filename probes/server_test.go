@@ -3,6 +3,7 @@ package probes
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -409,3 +410,45 @@ func tail(s string, n int) string {
 }
 
 var _ = filepath.Join
+
+// TestFirstReadinessDoesNotWaitAWholeInterval: with a long
+// ENTRYPOINT_READY_INTERVAL, the check runs every second until it first
+// passes, then only at the interval.
+func TestFirstReadinessDoesNotWaitAWholeInterval(t *testing.T) {
+	check := &switchCheck{err: errors.New("not yet")}
+	s, _ := newTestServer(t, Config{Listen: "127.0.0.1:0", Ready: check, ReadyInterval: time.Hour})
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	s.ChildStarted(os.Getpid(), time.Now())
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		check.mu.Lock()
+		n := check.n
+		check.mu.Unlock()
+		if n >= 2 {
+			break // the first check at the start, a second one a second later
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d checks in 5 s with a 1 h interval: the start-up checks are not frequent", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	check.set(nil)
+	for code, _ := get(t, s.Handler(), "/readyz"); code != http.StatusOK; code, _ = get(t, s.Handler(), "/readyz") {
+		if time.Now().After(deadline.Add(5 * time.Second)) {
+			t.Fatal("not ready 1 s after the check started passing")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	check.mu.Lock()
+	after := check.n
+	check.mu.Unlock()
+	time.Sleep(2500 * time.Millisecond) // no condition to wait on: the absence of checks is the point
+	check.mu.Lock()
+	defer check.mu.Unlock()
+	if check.n != after {
+		t.Errorf("%d more checks within 2.5 s of being ready with a 1 h interval", check.n-after)
+	}
+}
