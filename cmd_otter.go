@@ -81,13 +81,9 @@ func runOtter(a *app, role string, args []string) int {
 		problems = append(problems, fmt.Sprintf("ENTRYPOINT_WAIT_TIMEOUT=%q: must be a positive duration such as 5m", ts.WaitTimeout))
 	}
 	otterHome := rs.OtterHome
-	if len(problems) > 0 {
-		return reportSettings(a, problems)
-	}
-	log, err := newLogger(a.stderr, ls)
-	if err != nil {
-		fmt.Fprintf(a.stderr, "otter-entrypoint: %v\n", err)
-		return exitConfig
+	log, code := loggerFor(a, ls, problems)
+	if log == nil {
+		return code
 	}
 	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush of stderr
 

@@ -92,13 +92,9 @@ func cmdRender(a *app, args []string) int {
 	problems := parseSettings(a, &ls, &rs)
 	problems = append(problems, ls.validate()...)
 	problems = append(problems, rs.resolve(role)...)
-	if len(problems) > 0 {
-		return reportSettings(a, problems)
-	}
-	log, err := newLogger(a.stderr, ls)
-	if err != nil {
-		fmt.Fprintf(a.stderr, "otter-entrypoint: %v\n", err)
-		return exitConfig
+	log, code := loggerFor(a, ls, problems)
+	if log == nil {
+		return code
 	}
 	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush of stderr
 

@@ -40,18 +40,14 @@ func cmdRun(a *app, args []string) int {
 	}
 	ps, more := readProbeSettings(a, "run", base, "")
 	problems = append(problems, more...)
-	if len(problems) > 0 {
-		return reportSettings(a, problems)
-	}
-	log, err := newLogger(a.stderr, ls)
-	if err != nil {
-		fmt.Fprintf(a.stderr, "otter-entrypoint: %v\n", err)
-		return exitConfig
+	log, code := loggerFor(a, ls, problems)
+	if log == nil {
+		return code
 	}
 	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush of stderr
 
 	cfg := supervisorConfig(a, ss, args[0], args[1:])
-	_, code := superviseWithProbes(a, log, cfg, ps)
+	_, code = superviseWithProbes(a, log, cfg, ps)
 	log.Info("exiting", zap.Int("code", code))
 	return code
 }

@@ -68,52 +68,14 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// start runs the entrypoint (or, with wrap, wrap... entrypoint) with env
-// added to the test's environment.
+// start runs the entrypoint with env added to the test's environment; its
+// stdout lines are kept (a large buffer) for expect.
 func start(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
-	return startCmd(t, exec.Command(entrypointBin, args...), env)
+	return startReadingCmd(t, exec.Command(entrypointBin, args...), env)
 }
 
-func startCmd(t testing.TB, cmd *exec.Cmd, env []string) *proc {
-	t.Helper()
-	// A free port for every entrypoint's probes server: tests run beside
-	// each other and beside other packages' tests.
-	cmd.Env = append(append(os.Environ(), "ENTRYPOINT_LISTEN=127.0.0.1:0"), env...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{t: t, cmd: cmd, lines: make(chan string, 100000), stderr: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = p.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-	}()
-	go func() {
-		for range p.lines {
-		}
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			// A failed test leaves the entrypoint running: kill it and
-			// everything below it (its child is in a group of its own).
-			killTree(cmd.Process.Pid)
-		}
-	})
-	return p
-}
-
-// startReading is like start but keeps the lines for expect.
+// startReading is start; the name says the test reads the lines.
 func startReading(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
 	return startReadingCmd(t, exec.Command(entrypointBin, args...), env)

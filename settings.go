@@ -154,3 +154,17 @@ func newLogger(w io.Writer, s logSettings) (*zap.Logger, error) {
 	core := zapcore.NewCore(enc, ws, level)
 	return zap.New(core, zap.ErrorOutput(ws)).Named("otter-entrypoint"), nil
 }
+
+// loggerFor reports the settings problems found so far (exit 78) or builds
+// the supervisor's logger. A nil logger comes with the exit code to return.
+func loggerFor(a *app, ls logSettings, problems []string) (*zap.Logger, int) {
+	if len(problems) > 0 {
+		return nil, reportSettings(a, problems)
+	}
+	log, err := newLogger(a.stderr, ls)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "otter-entrypoint: %v\n", err)
+		return nil, exitConfig
+	}
+	return log, exitOK
+}
