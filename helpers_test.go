@@ -67,7 +67,13 @@ func helperRecorder() int {
 		sig := s.(syscall.Signal)
 		counts[sig]++
 		if os.Getenv("RECORD_QUIET") == "" {
-			fmt.Fprintf(w, "%d %d\n", pid, int(sig))
+			if os.Getenv("RECORD_TIME") != "" {
+				// CLOCK_MONOTONIC is system-wide: the sender subtracts its own
+				// reading taken before kill(), leaving out pipe and reader delays.
+				fmt.Fprintf(w, "%d %d at %d\n", pid, int(sig), monotonicNS())
+			} else {
+				fmt.Fprintf(w, "%d %d\n", pid, int(sig))
+			}
 			w.Flush()
 		}
 		if sig == syscall.SIGTERM {
@@ -129,8 +135,11 @@ func helperOrphans() int {
 	strays := 0
 	for _, p := range pids {
 		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p)); err == nil {
-			if ppid, ok := statPPID(string(st)); ok && ppid != super {
+			// State X is a process being reaped this very moment (its
+			// parent reads as 0): not a stray.
+			if ppid, ok := statPPID(string(st)); ok && ppid != super && statState(string(st)) != "X" {
 				strays++
+				fmt.Fprintf(os.Stderr, "stray %d: %s\n", p, st)
 			}
 		}
 	}
@@ -273,4 +282,14 @@ func helperSigSetup() {
 	args := strings.Fields(os.Getenv("SIGSETUP_ARGS"))
 	err := syscall.Exec(os.Getenv("SIGSETUP_EXEC"), append([]string{"otter-entrypoint"}, args...), os.Environ())
 	fmt.Fprintln(os.Stderr, err)
+}
+
+// monotonicNS reads CLOCK_MONOTONIC, which every process on the machine
+// shares.
+func monotonicNS() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return 0
+	}
+	return ts.Nano()
 }
