@@ -85,7 +85,7 @@ func BenchmarkReapOrphans(b *testing.B) {
 				p := startReadingCmd(b, exec.Command(argv[0], argv[1:]...), helperEnv("orphans", "ORPHANS=1000"))
 				line := p.expect(60*time.Second, "result", func(l string) bool { return strings.HasPrefix(l, "orphans ") }, nil)
 				if code := p.wait(30 * time.Second); code != 0 || !strings.HasSuffix(line, "strays 0") {
-					b.Fatalf("%s: exit %d: %s", in.name, code, line)
+					b.Fatalf("%s: exit %d: %s\n%s", in.name, code, line, p.stderr.String())
 				}
 			}
 		})

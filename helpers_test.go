@@ -138,8 +138,15 @@ func helperOrphans() int {
 			// State X is a process being reaped this very moment (its
 			// parent reads as 0): not a stray.
 			if ppid, ok := statPPID(string(st)); ok && ppid != super && statState(string(st)) != "X" {
-				strays++
-				fmt.Fprintf(os.Stderr, "stray %d: %s\n", p, st)
+				// Look again: a process caught between states (exiting,
+				// being reaped) settles within moments.
+				time.Sleep(20 * time.Millisecond)
+				if st2, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p)); err == nil {
+					if ppid2, ok := statPPID(string(st2)); ok && ppid2 != super && statState(string(st2)) != "X" {
+						strays++
+						fmt.Fprintf(os.Stderr, "stray %d: %s\n", p, st2)
+					}
+				}
 			}
 		}
 	}
