@@ -358,10 +358,21 @@ func TestSignalTargetChildOrGroup(t *testing.T) {
 				return lines["ready "+grandPid] && childPid != ""
 			}, collect)
 			p.signal(syscall.SIGUSR1)
-			p.expect(5*time.Second, "child's USR1", func(l string) bool { return l == childPid+" 10" }, collect)
+			// The two processes print in either order.
+			want := []string{childPid + " 10"}
 			if group {
-				p.expect(5*time.Second, "grandchild's USR1", func(l string) bool { return l == grandPid+" 10" }, collect)
+				want = append(want, grandPid+" 10")
 			}
+			seenAll := func(l string) bool {
+				collect(l)
+				for _, w := range want {
+					if !lines[w] {
+						return false
+					}
+				}
+				return true
+			}
+			p.expect(5*time.Second, fmt.Sprintf("USR1 lines %q", want), seenAll, nil)
 			// TERM ends the child (and, in group mode, the grandchild);
 			// in child mode the grandchild gets TERM from the drain.
 			p.signal(syscall.SIGTERM)
