@@ -137,7 +137,9 @@ func superviseWithProbes(a *app, log *zap.Logger, cfg supervisor.Config, ps prob
 		return supervisor.Result{}, exitConfig
 	}
 	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		// A scrape in flight gets a moment; a slow client never holds up
+		// the exit for longer.
+		ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}()
