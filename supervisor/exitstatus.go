@@ -21,7 +21,7 @@ func (e ExitStatus) ShellCode() int {
 
 func (e ExitStatus) String() string {
 	if e.Signal != 0 {
-		return fmt.Sprintf("killed by signal %d (%s)", int(e.Signal), signalName(e.Signal))
+		return fmt.Sprintf("killed by signal %d (%s)", int(e.Signal), SignalName(e.Signal))
 	}
 	return fmt.Sprintf("exited with code %d", e.Code)
 }

@@ -24,12 +24,6 @@ type Signals struct {
 	InheritedIgnored []syscall.Signal
 }
 
-// signals the Go runtime leaves untouched until they are asked for, so an
-// inherited SIG_IGN is still visible (and still inherited by children) when
-// main starts. For every other signal the runtime has already installed its
-// own handler, so an inherited SIG_IGN cannot be seen or kept.
-var keepIgnored = [...]syscall.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGCONT, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU}
-
 // Notify starts receiving every signal the supervisor forwards or acts on.
 func Notify() *Signals {
 	ignored := ignoredAtStart()
@@ -91,11 +85,15 @@ func isForwardable(sig syscall.Signal) bool {
 	return sig >= 1 && sig <= 64 && (sig < 32 || sig > 34)
 }
 
+// isKeepIgnored reports whether the Go runtime leaves sig untouched until it
+// is asked for, so an inherited SIG_IGN is still visible (and still
+// inherited by children) when main starts. For every other signal the
+// runtime has already installed its own handler, so an inherited SIG_IGN
+// cannot be seen or kept.
 func isKeepIgnored(sig os.Signal) bool {
-	for _, k := range keepIgnored {
-		if k == sig {
-			return true
-		}
+	switch sig {
+	case syscall.SIGHUP, syscall.SIGINT, syscall.SIGCONT, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU:
+		return true
 	}
 	return false
 }
@@ -139,5 +137,3 @@ func SignalName(sig syscall.Signal) string {
 	}
 	return strconv.Itoa(int(sig))
 }
-
-func signalName(s syscall.Signal) string { return SignalName(s) }

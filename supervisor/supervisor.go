@@ -3,7 +3,6 @@ package supervisor
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -33,8 +32,20 @@ type Supervisor struct {
 
 // New returns a Supervisor for cfg. log and now must not be nil.
 func New(cfg Config, log *zap.Logger, now func() time.Time) *Supervisor {
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
+	}
 	return &Supervisor{cfg: cfg, log: log, now: now, r: newReaper()}
 }
+
+// nopObserver stands in for a nil Config.Observer.
+type nopObserver struct{}
+
+func (nopObserver) ChildStarted(int, time.Time)             {}
+func (nopObserver) ChildExited(ExitStatus, time.Time)       {}
+func (nopObserver) StopRequested(syscall.Signal, time.Time) {}
+func (nopObserver) SignalForwarded(syscall.Signal)          {}
+func (nopObserver) OrphanReaped(int)                        {}
 
 // StartError reports that the child could not be started. Its ExitCode
 // follows the shell: 127 when the command is not found, 126 when it is
@@ -58,14 +69,10 @@ func (e *StartError) Unwrap() error { return e.Err }
 
 // ExitCode is 127 for a missing command, 126 for one that cannot run.
 func (e *StartError) ExitCode() int {
-	switch {
-	case errors.Is(e.Err, exec.ErrNotFound), errors.Is(e.Err, syscall.ENOENT):
+	if errors.Is(e.Err, exec.ErrNotFound) || errors.Is(e.Err, syscall.ENOENT) {
 		return 127
-	case errors.Is(e.Err, syscall.EACCES), errors.Is(e.Err, syscall.ENOEXEC),
-		errors.Is(e.Err, syscall.EISDIR), errors.Is(e.Err, syscall.EPERM):
-		return 126
 	}
-	return 126
+	return 126 // found, but not runnable: EACCES, ENOEXEC, EISDIR, ...
 }
 
 // Run runs the child to its end and returns how it ended. It becomes the
@@ -92,7 +99,16 @@ func (s *Supervisor) Run(sigs *Signals) (Result, error) {
 	cmd := exec.Command(s.cfg.Path, s.cfg.Args...)
 	cmd.Env = s.cfg.Env
 	cmd.Dir = s.cfg.Dir
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = orDefault(s.cfg.Stdin, os.Stdin), orDefaultW(s.cfg.Stdout, os.Stdout), orDefaultW(s.cfg.Stderr, os.Stderr)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = s.cfg.Stdin, s.cfg.Stdout, s.cfg.Stderr
+	if cmd.Stdin == nil {
+		cmd.Stdin = os.Stdin
+	}
+	if cmd.Stdout == nil {
+		cmd.Stdout = os.Stdout
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = os.Stderr
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if f, ok := cmd.Stdin.(*os.File); ok && isTerminal(f) {
 		// Give the child the terminal so job control and Ctrl-C work.
@@ -109,9 +125,7 @@ func (s *Supervisor) Run(sigs *Signals) (Result, error) {
 	startedAt := s.now()
 	pid := cmd.Process.Pid
 	s.log.Info("child started", zap.Int("pid", pid), zap.String("path", cmd.Path))
-	if s.cfg.Observer != nil {
-		s.cfg.Observer.ChildStarted(pid, startedAt)
-	}
+	s.cfg.Observer.ChildStarted(pid, startedAt)
 	c := &child{cmd: cmd, pid: pid, group: s.cfg.SignalGroup}
 	for _, sig := range pending {
 		s.forward(c, sig)
@@ -143,9 +157,7 @@ func (s *Supervisor) beforeStart(sigs *Signals, pending *[]syscall.Signal) (sysc
 				if stop == 0 {
 					stop = sig
 					s.log.Info("stop requested before the child started", zap.String("signal", SignalName(sig)))
-					if s.cfg.Observer != nil {
-						s.cfg.Observer.StopRequested(sig, s.now())
-					}
+					s.cfg.Observer.StopRequested(sig, s.now())
 					cancel()
 				}
 			case isForwardable(sig):
@@ -190,9 +202,7 @@ func (s *Supervisor) supervise(sigs *Signals, c *child, exited <-chan ExitStatus
 				fields = append(fields, zap.Duration("since_stop", at.Sub(stopAt)))
 			}
 			s.log.Info("child exited", fields...)
-			if s.cfg.Observer != nil {
-				s.cfg.Observer.ChildExited(st, at)
-			}
+			s.cfg.Observer.ChildExited(st, at)
 			res.Status = st
 			res.Code = s.mapCode(st.ShellCode())
 			return res, nil
@@ -220,9 +230,7 @@ func (s *Supervisor) supervise(sigs *Signals, c *child, exited <-chan ExitStatus
 					s.log.Info("stop requested; forwarded to the child",
 						zap.String("signal", SignalName(sig)), zap.Int("pid", c.pid),
 						zap.Duration("stop_timeout", s.cfg.StopTimeout))
-					if s.cfg.Observer != nil {
-						s.cfg.Observer.StopRequested(sig, stopAt)
-					}
+					s.cfg.Observer.StopRequested(sig, stopAt)
 					if s.cfg.StopTimeout > 0 {
 						stopTimer = time.After(s.cfg.StopTimeout)
 					}
@@ -256,9 +264,7 @@ func (s *Supervisor) forward(c *child, sig syscall.Signal) {
 		return
 	}
 	s.log.Debug("signal forwarded", zap.String("signal", SignalName(sig)), zap.Int("pid", c.pid), zap.Bool("group", c.group))
-	if s.cfg.Observer != nil {
-		s.cfg.Observer.SignalForwarded(sig)
-	}
+	s.cfg.Observer.SignalForwarded(sig)
 }
 
 func (s *Supervisor) mapCode(code int) int {
@@ -274,9 +280,7 @@ func (s *Supervisor) mapCode(code int) int {
 // registered (an orphan re-parented to us).
 func (s *Supervisor) orphanReaped(pid int, st ExitStatus) {
 	s.log.Debug("orphan reaped", zap.Int("pid", pid), zap.String("status", st.String()))
-	if s.cfg.Observer != nil {
-		s.cfg.Observer.OrphanReaped(pid)
-	}
+	s.cfg.Observer.OrphanReaped(pid)
 }
 
 // becomeReaper makes orphans re-parent to us when we are not PID 1.
@@ -314,20 +318,6 @@ func unwrapExecErr(err error) error {
 func isTerminal(f *os.File) bool {
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
-}
-
-func orDefault(r io.Reader, def *os.File) io.Reader {
-	if r == nil {
-		return def
-	}
-	return r
-}
-
-func orDefaultW(w io.Writer, def *os.File) io.Writer {
-	if w == nil {
-		return def
-	}
-	return w
 }
 
 // closeOnExec marks every descriptor above stderr close-on-exec, so none
