@@ -36,14 +36,6 @@ type launchSettings struct {
 // defaultOtterHome is where the release is unpacked in the images.
 func defaultOtterHome(role string) string { return "/home/admin/" + role }
 
-// mainLog is Otter's main log file, relative to OTTER_HOME.
-func mainLog(role string) string {
-	if role == "node" {
-		return filepath.Join("logs", "node", "node.log")
-	}
-	return filepath.Join("logs", "manager.log")
-}
-
 func runOtter(a *app, role string, args []string) int {
 	fs := flag.NewFlagSet(role, flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
@@ -74,9 +66,6 @@ func runOtter(a *app, role string, args []string) int {
 	)
 	problems := parseSettings(a, &ls, &ss, &ts, &rs, &js)
 	problems = append(problems, rs.resolve(role)...)
-	problems = append(problems, ls.validate()...)
-	problems = append(problems, ss.validate()...)
-	problems = append(problems, js.Validate()...)
 	if ts.WaitTimeout <= 0 {
 		problems = append(problems, fmt.Sprintf("ENTRYPOINT_WAIT_TIMEOUT=%q: must be a positive duration such as 5m", ts.WaitTimeout))
 	}
@@ -187,8 +176,8 @@ func runOtter(a *app, role string, args []string) int {
 		// manager calls System.exit(0) when it fails to start.
 		log.Error("Otter exited although nothing asked it to stop",
 			zap.String("status", res.Status.String()),
-			zap.String("log", filepath.Join(otterHome, mainLog(role))),
-			zap.Strings("last_log_lines", lastLines(filepath.Join(otterHome, mainLog(role)), 20)))
+			zap.String("log", jvm.MainLog(otterHome, role)),
+			zap.Strings("last_log_lines", lastLines(jvm.MainLog(otterHome, role), 20)))
 		code = exitSoftware
 	}
 	log.Info("exiting", zap.Int("code", code))

@@ -90,7 +90,6 @@ func cmdRender(a *app, args []string) int {
 		rs renderSettings
 	)
 	problems := parseSettings(a, &ls, &rs)
-	problems = append(problems, ls.validate()...)
 	problems = append(problems, rs.resolve(role)...)
 	log, code := loggerFor(a, ls, problems)
 	if log == nil {

@@ -32,8 +32,6 @@ func cmdRun(a *app, args []string) int {
 		ss supervisorSettings
 	)
 	problems := parseSettings(a, &ls, &ss)
-	problems = append(problems, ls.validate()...)
-	problems = append(problems, ss.validate()...)
 	base, ok := a.getenv("OTTER_HOME")
 	if !ok || base == "" {
 		base, _ = os.Getwd()

@@ -28,7 +28,7 @@ type logSettings struct {
 	LogLevel  string `env:"ENTRYPOINT_LOG_LEVEL" envDefault:"info"`
 }
 
-func (s supervisorSettings) validate() []string {
+func (s *supervisorSettings) validate() []string {
 	var p []string
 	if s.StopTimeout < 0 {
 		p = append(p, fmt.Sprintf("ENTRYPOINT_STOP_TIMEOUT=%q: must not be negative; use a duration such as 25s", s.StopTimeout))
@@ -44,7 +44,7 @@ func (s supervisorSettings) validate() []string {
 	return p
 }
 
-func (s logSettings) validate() []string {
+func (s *logSettings) validate() []string {
 	var p []string
 	if s.LogFormat != "json" && s.LogFormat != "console" {
 		p = append(p, fmt.Sprintf("ENTRYPOINT_LOG_FORMAT=%q: accepted values are json and console", s.LogFormat))
@@ -66,22 +66,29 @@ func (e *settingsError) ExitCode() int { return exitConfig }
 
 // parseSettings fills each of dsts (pointers to structs with env tags) from
 // the app's environment and returns every problem found, each naming the
-// variable, its value and what is accepted.
+// variable, its value and what is accepted. Each struct is also
+// checked with its validate (or Validate) method when it has one.
 func parseSettings(a *app, dsts ...any) []string {
 	envm := a.envMap()
 	var problems []string
 	for _, dst := range dsts {
 		err := env.ParseWithOptions(dst, env.Options{Environment: envm})
-		if err == nil {
-			continue
-		}
 		var agg env.AggregateError
-		if !errors.As(err, &agg) {
+		switch {
+		case errors.As(err, &agg):
+			for _, e := range agg.Errors {
+				problems = append(problems, describeEnvError(dst, envm, e))
+			}
+		case err != nil:
 			problems = append(problems, err.Error())
-			continue
 		}
-		for _, e := range agg.Errors {
-			problems = append(problems, describeEnvError(dst, envm, e))
+		// The fields that did parse are checked too, so that every
+		// problem is reported at once.
+		switch v := dst.(type) {
+		case interface{ validate() []string }:
+			problems = append(problems, v.validate()...)
+		case interface{ Validate() []string }:
+			problems = append(problems, v.Validate()...)
 		}
 	}
 	return problems
