@@ -191,16 +191,8 @@ func dryRun(env []string, role string, extra ...string) ([]string, error) {
 	return strings.Split(strings.TrimRight(string(out), "\n"), "\n"), nil
 }
 
-// startupShJavaOpts are startup.sh's JAVA_OPTS, verbatim (otter.md §1.1).
-var startupShJavaOpts = map[string]string{
-	"64-bit": "-server -Xms2048m -Xmx3072m -Xmn1024m -XX:SurvivorRatio=2 -XX:PermSize=96m -XX:MaxPermSize=256m -Xss256k " +
-		"-XX:-UseAdaptiveSizePolicy -XX:MaxTenuringThreshold=15 -XX:+DisableExplicitGC -XX:+UseConcMarkSweepGC " +
-		"-XX:+CMSParallelRemarkEnabled -XX:+UseCMSCompactAtFullCollection -XX:+UseFastAccessorMethods " +
-		"-XX:+UseCMSInitiatingOccupancyOnly -XX:+HeapDumpOnOutOfMemoryError " +
-		"-Djava.awt.headless=true -Djava.net.preferIPv4Stack=true -Dfile.encoding=UTF-8",
-	"32-bit": "-server -Xms1024m -Xmx1024m -XX:NewSize=256m -XX:MaxNewSize=256m -XX:MaxPermSize=128m " +
-		"-Djava.awt.headless=true -Djava.net.preferIPv4Stack=true -Dfile.encoding=UTF-8",
-}
+// startupShJavaOpts are startup.sh's JAVA_OPTS (otter.md §1.1).
+var startupShJavaOpts = map[string]string{"64-bit": jvmtest.StartupSh64, "32-bit": jvmtest.StartupSh32}
 
 func TestStartupShJavaOptsStart(t *testing.T) {
 	home := jvmtest.Home(t, "manager", filepath.Join(t.TempDir(), "manager"))

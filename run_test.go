@@ -10,10 +10,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"otter-entrypoint/jvm/jvmtest"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,25 +47,8 @@ type proc struct {
 	t      testing.TB
 	cmd    *exec.Cmd
 	lines  chan string
-	stderr *syncBuffer
+	stderr *jvmtest.SyncBuffer
 	done   chan struct{}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // start runs the entrypoint with env added to the test's environment; its
@@ -90,7 +73,7 @@ func startReadingCmd(t testing.TB, cmd *exec.Cmd, env []string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{t: t, cmd: cmd, lines: make(chan string, 100000), stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{t: t, cmd: cmd, lines: make(chan string, 100000), stderr: &jvmtest.SyncBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package jvm
 
 import (
 	"os"
+	"otter-entrypoint/jvm/jvmtest"
 	"testing"
 )
 
@@ -9,7 +10,7 @@ import (
 // (the worst common case) on JDK 17.
 func BenchmarkBuild(b *testing.B) {
 	o := managerOpts()
-	o.JavaOptions = startupSh64
+	o.JavaOptions = jvmtest.StartupSh64
 	o.MemoryLimit = 1 << 30
 	b.ReportAllocs()
 	for b.Loop() {

@@ -2,6 +2,7 @@ package jvm
 
 import (
 	"errors"
+	"otter-entrypoint/jvm/jvmtest"
 	"reflect"
 	"strings"
 	"testing"
@@ -151,16 +152,16 @@ func TestBuildLegacy(t *testing.T) {
 		want, not []string
 		warnings  int
 	}{
-		{"startup.sh 64-bit on 17", jdk17, startupSh64,
+		{"startup.sh 64-bit on 17", jdk17, jvmtest.StartupSh64,
 			[]string{"-XX:MetaspaceSize=96m", "-XX:MaxMetaspaceSize=256m", "-XX:+UseG1GC", "-Xms2048m", "-XX:MaxTenuringThreshold=15"},
 			[]string{"-XX:PermSize=96m", "-XX:+UseConcMarkSweepGC", "-XX:+CMSParallelRemarkEnabled", "-XX:+UseCMSCompactAtFullCollection", "-XX:+UseFastAccessorMethods", "-XX:+UseCMSInitiatingOccupancyOnly"}, 7},
-		{"startup.sh 64-bit on 11 keeps CMS", jdk11, startupSh64,
+		{"startup.sh 64-bit on 11 keeps CMS", jdk11, jvmtest.StartupSh64,
 			[]string{"-XX:+UseConcMarkSweepGC", "-XX:+CMSParallelRemarkEnabled", "-XX:MetaspaceSize=96m"},
 			[]string{"-XX:+UseCMSCompactAtFullCollection", "-XX:+UseFastAccessorMethods", "-XX:+UseG1GC"}, 4},
-		{"startup.sh 64-bit on 8: only Perm", jdk8, startupSh64,
+		{"startup.sh 64-bit on 8: only Perm", jdk8, jvmtest.StartupSh64,
 			[]string{"-XX:+UseConcMarkSweepGC", "-XX:+UseCMSCompactAtFullCollection", "-XX:+UseFastAccessorMethods", "-XX:MetaspaceSize=96m"},
 			[]string{"-XX:PermSize=96m"}, 2},
-		{"startup.sh 32-bit on 25", jdk25, startupSh32, []string{"-XX:MaxMetaspaceSize=128m", "-XX:NewSize=256m"}, []string{"-XX:MaxPermSize=128m"}, 1},
+		{"startup.sh 32-bit on 25", jdk25, jvmtest.StartupSh32, []string{"-XX:MaxMetaspaceSize=128m", "-XX:NewSize=256m"}, []string{"-XX:MaxPermSize=128m"}, 1},
 		{"debug flags on 25", jdk25, "-Xdebug -Xnoagent -Djava.compiler=NONE -Xrunjdwp:transport=dt_socket,address=8000,server=y,suspend=n",
 			[]string{"-agentlib:jdwp=transport=dt_socket,address=*:8000,server=y,suspend=n"}, []string{"-Xdebug", "-Xnoagent", "-Djava.compiler=NONE"}, 4},
 		{"debug flags on 17 keep java.compiler", jdk17, "-Xdebug -Djava.compiler=NONE", []string{"-Djava.compiler=NONE"}, []string{"-Xdebug"}, 1},

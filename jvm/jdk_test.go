@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -147,34 +146,9 @@ func TestGCLogFamilyOnRealJDKs(t *testing.T) {
 	}
 }
 
-// Otter's startup.sh JAVA_OPTS (otter.md §1.1), as users paste them.
-const (
-	startupSh64 = `-server -Xms2048m -Xmx3072m -Xmn1024m -XX:SurvivorRatio=2 -XX:PermSize=96m -XX:MaxPermSize=256m -Xss256k -XX:-UseAdaptiveSizePolicy -XX:MaxTenuringThreshold=15 -XX:+DisableExplicitGC -XX:+UseConcMarkSweepGC -XX:+CMSParallelRemarkEnabled -XX:+UseCMSCompactAtFullCollection -XX:+UseFastAccessorMethods -XX:+UseCMSInitiatingOccupancyOnly -XX:+HeapDumpOnOutOfMemoryError -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true -Dfile.encoding=UTF-8`
-	startupSh32 = `-server -Xms1024m -Xmx1024m -XX:NewSize=256m -XX:MaxNewSize=256m -XX:MaxPermSize=128m  -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true -Dfile.encoding=UTF-8`
-	// The debug mode's flags, with the port bound to 127.0.0.1 (tests listen on nothing else).
-	startupShDebug = `-Xdebug -Xnoagent -Djava.compiler=NONE -Xrunjdwp:transport=dt_socket,address=127.0.0.1:0,server=y,suspend=n`
-)
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]byte(nil), s.b.Bytes()...)
-}
-
 type javaProc struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *jvmtest.SyncBuffer
 	done chan error
 }
 
@@ -184,7 +158,7 @@ func startCommand(t *testing.T, c Command, env []string) *javaProc {
 	if err := c.MakeDirs(); err != nil {
 		t.Fatal(err)
 	}
-	p := &javaProc{out: &syncBuffer{}, done: make(chan error, 1)}
+	p := &javaProc{out: &jvmtest.SyncBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(c.Path, c.Args...)
 	p.cmd.Dir = c.Dir
 	p.cmd.Env = env
@@ -473,7 +447,7 @@ func TestNodeCommandOnRealJDKs(t *testing.T) {
 // JAVA_OPTS (and its debug flags) into JAVA_OPTIONS: both roles start on
 // JDK 17 and 25, and none of the removed flags reaches the JVM.
 func TestStartupShOptionsOnRealJDKs(t *testing.T) {
-	cases := map[string]string{"64-bit": startupSh64, "32-bit": startupSh32, "64-bit+debug": startupSh64 + " " + startupShDebug}
+	cases := map[string]string{"64-bit": jvmtest.StartupSh64, "32-bit": jvmtest.StartupSh32, "64-bit+debug": jvmtest.StartupSh64 + " " + jvmtest.StartupShDebug}
 	for _, jdk := range jvmtest.JDKs(t) {
 		for name, opts := range cases {
 			for _, role := range []string{"manager", "node"} {

@@ -15,29 +15,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// syncBuffer is a bytes.Buffer safe for a process's writer goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]byte(nil), s.b.Bytes()...)
-}
 
 // freePorts returns n distinct free ports on 127.0.0.1 (all held open
 // until every one is chosen, so the kernel cannot hand out one twice).
@@ -74,13 +55,13 @@ func fileContains(path, text string) bool {
 
 type proc struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *SyncBuffer
 	done chan error
 }
 
 func start(t *testing.T, java, home string, args ...string) *proc {
 	t.Helper()
-	p := &proc{out: &syncBuffer{}, done: make(chan error, 1)}
+	p := &proc{out: &SyncBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(java, args...)
 	p.cmd.Dir = filepath.Join(home, "bin")
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
