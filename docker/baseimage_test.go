@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"otter-entrypoint/jvm/jvmtest"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -123,7 +124,7 @@ func ensureBaseImage(t testing.TB, ctx context.Context, api *dockerAPI) string {
 	}
 	debootstrap, err := exec.LookPath("debootstrap")
 	if err != nil {
-		t.Skip("SKIPPED LOUDLY: debootstrap is not installed (apt-get install debootstrap); the Docker end-to-end test builds its JRE image with it")
+		jvmtest.MissingTool(t, "debootstrap is not installed (apt-get install debootstrap); the Docker end-to-end test builds its JRE image with it")
 	}
 	mirror := os.Getenv("OTTER_E2E_DEBIAN_MIRROR")
 	if mirror == "" {

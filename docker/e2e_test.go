@@ -135,12 +135,12 @@ func sha256Hex(b []byte) string {
 func setupE2E(t testing.TB) *e2e {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("SKIPPED LOUDLY: the Docker end-to-end test needs root (debootstrap, /proc of other users' processes, setns)")
+		jvmtest.MissingTool(t, "the Docker end-to-end test needs root (debootstrap, /proc of other users' processes, setns)")
 	}
 	ctx := context.Background()
 	api, err := dockerFromEnv(ctx)
 	if err != nil {
-		t.Skipf("SKIPPED LOUDLY: no reachable Docker daemon (%v); start dockerd to run the end-to-end test (.ci/run does)", err)
+		jvmtest.MissingTool(t, "no reachable Docker daemon (%v); start dockerd to run the end-to-end test (.ci/run does)", err)
 	}
 	root := repoRoot(t)
 	jre := ensureBaseImage(t, ctx, api)

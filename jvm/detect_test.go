@@ -3,6 +3,7 @@ package jvm
 import (
 	"errors"
 	"os"
+	"otter-entrypoint/jvm/jvmtest"
 	"path/filepath"
 	"testing"
 )
@@ -155,7 +156,7 @@ func TestDetect(t *testing.T) {
 func TestDetectRealJDKs(t *testing.T) {
 	const jdk17, jdk25 = "/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/temurin-25-jdk-amd64"
 	if _, err := os.Stat("/usr/bin/java"); err != nil {
-		t.Skip("SKIPPED LOUDLY: no /usr/bin/java on this machine")
+		jvmtest.MissingTool(t, "no /usr/bin/java on this machine (apt-get install openjdk-17-jdk-headless)")
 	}
 	jdk, err := Detect(envOf(map[string]string{"PATH": "/usr/local/sbin:/usr/bin"}), nil)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"otter-entrypoint/jvm/jvmtest"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -25,10 +26,18 @@ import (
 	"go.uber.org/zap"
 )
 
-// The JDKs the tests run against.
-var jdks = []struct{ name, home string }{
-	{"jdk17", "/usr/lib/jvm/java-17-openjdk-amd64"},
-	{"jdk25", "/usr/lib/jvm/temurin-25-jdk-amd64"},
+// jdkHome is the home of the installed JDK with that major version (17 is
+// required under CI; Temurin 25 is not a Debian package, so its cases are
+// skipped, loudly, on a machine without it).
+func jdkHome(t testing.TB, major int) string {
+	t.Helper()
+	for _, j := range jvmtest.JDKs(t) {
+		if j.Major == major {
+			return j.Home
+		}
+	}
+	t.Skipf("SKIPPED LOUDLY: no JDK %d on this machine", major)
+	return ""
 }
 
 var (
@@ -37,14 +46,11 @@ var (
 	compileErr  error
 )
 
-// perfProbeClasses compiles testdata/PerfProbe.java once (JDK 17's javac,
-// --release 17, so both JDKs run it).
+// perfProbeClasses compiles testdata/PerfProbe.java once (--release 17, so
+// both JDKs run it).
 func perfProbeClasses(t testing.TB) string {
 	t.Helper()
-	javac := "/usr/lib/jvm/java-17-openjdk-amd64/bin/javac"
-	if _, err := os.Stat(javac); err != nil {
-		t.Skipf("SKIPPING: no JDK 17 javac at %s (%v); the JVM metrics tests need it", javac, err)
-	}
+	javac := jvmtest.Javac(t)
 	compileOnce.Do(func() {
 		classesDir, compileErr = os.MkdirTemp("", "perfprobe-classes-")
 		if compileErr != nil {
@@ -71,9 +77,6 @@ type jvmProc struct {
 func startPerfProbe(t testing.TB, javaHome string, flags ...string) *jvmProc {
 	t.Helper()
 	java := filepath.Join(javaHome, "bin", "java")
-	if _, err := os.Stat(java); err != nil {
-		t.Skipf("SKIPPING: no java at %s (%v)", java, err)
-	}
 	dir := perfProbeClasses(t)
 	args := append(append([]string{"-Xmx256m"}, flags...), "-cp", dir, "PerfProbe")
 	cmd := exec.Command(java, args...)
@@ -217,24 +220,26 @@ outer:
 // scrapes' values widened by that rounding.
 func TestJVMMetricsAgreeWithJstat(t *testing.T) {
 	cases := []struct {
-		name, home string
+		name       string
+		major      int
 		flags      []string
 		eden, surv string
 		old        string
 		young, gcs []string
 	}{
-		{"jdk17-g1", jdks[0].home, []string{"-XX:+UseG1GC"}, "G1 Eden Space", "G1 Survivor Space", "G1 Old Gen", nil,
+		{"jdk17-g1", 17, []string{"-XX:+UseG1GC"}, "G1 Eden Space", "G1 Survivor Space", "G1 Old Gen", nil,
 			[]string{"G1 Young Generation", "G1 Old Generation", "G1 Concurrent GC"}},
-		{"jdk25-g1", jdks[1].home, []string{"-XX:+UseG1GC"}, "G1 Eden Space", "G1 Survivor Space", "G1 Old Gen", nil,
+		{"jdk25-g1", 25, []string{"-XX:+UseG1GC"}, "G1 Eden Space", "G1 Survivor Space", "G1 Old Gen", nil,
 			[]string{"G1 Young Generation", "G1 Old Generation", "G1 Concurrent GC"}},
-		{"jdk17-parallel", jdks[0].home, []string{"-XX:+UseParallelGC"}, "PS Eden Space", "PS Survivor Space", "PS Old Gen", nil,
+		{"jdk17-parallel", 17, []string{"-XX:+UseParallelGC"}, "PS Eden Space", "PS Survivor Space", "PS Old Gen", nil,
 			[]string{"PS Scavenge", "PS MarkSweep"}},
-		{"jdk25-serial", jdks[1].home, []string{"-XX:+UseSerialGC"}, "Eden Space", "Survivor Space", "Tenured Gen", nil,
+		{"jdk25-serial", 25, []string{"-XX:+UseSerialGC"}, "Eden Space", "Survivor Space", "Tenured Gen", nil,
 			[]string{"Copy", "MarkSweepCompact"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := startPerfProbe(t, c.home, c.flags...)
+			home := jdkHome(t, c.major)
+			p := startPerfProbe(t, home, c.flags...)
 			p.command(t, "gc")
 			s, err := NewServer(Config{Listen: "off"}, zap.NewNop(), time.Now)
 			if err != nil {
@@ -243,8 +248,8 @@ func TestJVMMetricsAgreeWithJstat(t *testing.T) {
 			pid := p.cmd.Process.Pid
 			s.ChildStarted(pid, time.Now())
 			before, _ := scrapeFamilies(t, s.Handler())
-			gc := jstat(t, c.home, "-gc", pid)
-			cls := jstat(t, c.home, "-class", pid)
+			gc := jstat(t, home, "-gc", pid)
+			cls := jstat(t, home, "-class", pid)
 			after, text := scrapeFamilies(t, s.Handler())
 
 			if v, _ := value(after, "otter_entrypoint_jvm_perfdata_available"); v != 1 {
@@ -331,7 +336,7 @@ func checkWithPromtool(t *testing.T, scrape string) {
 	t.Helper()
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
-		t.Skipf("SKIPPING the promtool check: promtool not installed (apt-get install prometheus): %v", err)
+		jvmtest.MissingTool(t, "promtool not installed (apt-get install prometheus): %v", err)
 	}
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = strings.NewReader(scrape)
@@ -355,7 +360,7 @@ func TestPromtoolOnAScrapeWithoutJava(t *testing.T) {
 // file) the jvm_* and otter_java_process_* series vanish and /metrics
 // stays 200.
 func TestPerfDataGoesAwayWithTheJVM(t *testing.T) {
-	p := startPerfProbe(t, jdks[0].home)
+	p := startPerfProbe(t, jdkHome(t, 17))
 	s, err := NewServer(Config{Listen: "off"}, zap.NewNop(), time.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -380,7 +385,7 @@ func TestPerfDataGoesAwayWithTheJVM(t *testing.T) {
 }
 
 func TestNoPerfDataWithUsePerfDataOff(t *testing.T) {
-	p := startPerfProbe(t, jdks[1].home, "-XX:-UsePerfData")
+	p := startPerfProbe(t, jvmtest.AnyJDK(t).Home, "-XX:-UsePerfData")
 	s, err := NewServer(Config{Listen: "off"}, zap.NewNop(), time.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -415,7 +420,7 @@ func (r *recorder) WriteHeader(c int)           { r.code = c }
 // a live JDK 17 child (G1): every iteration is one full scrape (Go, process,
 // otter_java_process_*, hsperfdata jvm_*). Reports the median and p99.
 func BenchmarkMetricsLiveJVM(b *testing.B) {
-	p := startPerfProbe(b, jdks[0].home)
+	p := startPerfProbe(b, jdkHome(b, 17))
 	s, err := NewServer(Config{Listen: "off"}, zap.NewNop(), time.Now)
 	if err != nil {
 		b.Fatal(err)
@@ -454,7 +459,7 @@ func processCPU(b *testing.B) time.Duration {
 // iteration, two seconds), with a live JDK 17 child, and reports the
 // client-seen median and p99.
 func BenchmarkMetricsHTTP50PerSecond(b *testing.B) {
-	p := startPerfProbe(b, jdks[0].home)
+	p := startPerfProbe(b, jdkHome(b, 17))
 	s, err := NewServer(Config{Listen: "127.0.0.1:0"}, zap.NewNop(), time.Now)
 	if err != nil {
 		b.Fatal(err)

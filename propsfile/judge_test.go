@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"otter-entrypoint/jvm/jvmtest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,22 +22,11 @@ type judge struct {
 	classes string // where PropsJudge.class is
 }
 
-// jdkCandidates are the JVMs the judge runs on when they are installed.
-func jdkCandidates() []struct{ name, java string } {
-	return []struct{ name, java string }{
-		{"jdk17", "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"},
-		{"jdk25", "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"},
-	}
-}
-
 // judges compiles PropsJudge.java with javac into t.TempDir() and returns a
 // judge for each installed JVM. It fails the test when there is no JDK.
 func judges(t *testing.T) []*judge {
 	t.Helper()
-	javac, err := exec.LookPath("javac")
-	if err != nil {
-		t.Skipf("SKIPPED LOUDLY: no javac on PATH (%v): the JVM-judged tests of propsfile cannot run; install a JDK", err)
-	}
+	javac := jvmtest.Javac(t)
 	classes := t.TempDir()
 	src, err := filepath.Abs(filepath.Join("testdata", "PropsJudge.java"))
 	if err != nil {
@@ -47,17 +37,8 @@ func judges(t *testing.T) []*judge {
 		t.Fatalf("javac PropsJudge.java: %v\n%s", err, out)
 	}
 	var js []*judge
-	for _, c := range jdkCandidates() {
-		if _, err := os.Stat(c.java); err == nil {
-			js = append(js, &judge{name: c.name, java: c.java, classes: classes})
-		}
-	}
-	if len(js) == 0 {
-		java, err := exec.LookPath("java")
-		if err != nil {
-			t.Fatalf("javac found but no java: %v", err)
-		}
-		js = append(js, &judge{name: "java", java: java, classes: classes})
+	for _, j := range jvmtest.JDKs(t) {
+		js = append(js, &judge{name: j.Name, java: j.Java(), classes: classes})
 	}
 	return js
 }

@@ -317,7 +317,7 @@ func TestManagerStandIn(t *testing.T) {
 // child, and the slow shutdown hook removing the registration.
 func TestNodeStandIn(t *testing.T) {
 	if _, err := exec.LookPath("aria2c"); err != nil {
-		t.Skip("SKIPPED LOUDLY: aria2c is not installed; the node stand-in's download needs it")
+		MissingTool(t, "aria2c is not installed (apt-get install aria2); the node stand-in's download needs it")
 	}
 	for _, jdk := range JDKs(t) {
 		t.Run(jdk.Name, func(t *testing.T) {

@@ -2,7 +2,10 @@ package jvmtest
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"sync"
+	"testing"
 )
 
 // SyncBuffer is a bytes.Buffer that a process's writer goroutine and the
@@ -40,3 +43,16 @@ const (
 	// The debug mode's flags, with the port bound to 127.0.0.1 (tests listen on nothing else).
 	StartupShDebug = `-Xdebug -Xnoagent -Djava.compiler=NONE -Xrunjdwp:transport=dt_socket,address=127.0.0.1:0,server=y,suspend=n`
 )
+
+// MissingTool ends a test that needs something this machine lacks: under
+// CI (CI set, as .ci/run does, which installs every tool the tests use) it
+// fails, so a missing install step cannot pass unnoticed; elsewhere it
+// skips with a loud reason.
+func MissingTool(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") != "" {
+		t.Fatalf("CI must run this test, but: %s", msg)
+	}
+	t.Skipf("SKIPPED LOUDLY: %s", msg)
+}
