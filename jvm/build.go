@@ -70,13 +70,6 @@ func otterDirs(home, role string) []string {
 	return d
 }
 
-// PrepareDirs creates the directories Otter expects: logs/ and logs/gc/,
-// and for the node logs/node/, htdocs/ and download/. (Command.MakeDirs
-// creates these and the ones the user's flags need.)
-func PrepareDirs(otterHome, role string) error {
-	return Command{Dirs: otterDirs(otterHome, role)}.MakeDirs()
-}
-
 // gcLogFiles and gcLogSize bound the entrypoint's GC log: 10 files of 10 MiB.
 const (
 	gcLogFiles = 10
@@ -327,11 +320,11 @@ func MainLog(otterHome, role string) string {
 // key names a secret (password, passwd, secret, token, credential, apikey)
 // replaced by "****", for logs and --dry-run output.
 func (c Command) Redacted() []string {
-	return RedactArgs(c.Args)
+	return redactArgs(c.Args)
 }
 
-// RedactArgs is Command.Redacted for any argument list.
-func RedactArgs(args []string) []string {
+// redactArgs is Command.Redacted for any argument list.
+func redactArgs(args []string) []string {
 	secretWords := [...]string{"password", "passwd", "secret", "token", "credential", "apikey", "api.key", "api_key"}
 	out := make([]string, len(args))
 	for i, a := range args {

@@ -352,44 +352,12 @@ func TestLibJars(t *testing.T) {
 	}
 }
 
-func TestPrepareDirs(t *testing.T) {
-	home := t.TempDir()
-	if err := PrepareDirs(home, "node"); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range []string{"logs", "logs/gc", "logs/node", "htdocs", "download"} {
-		if st, err := statDir(home + "/" + d); err != nil || !st {
-			t.Errorf("%s not created: %v", d, err)
-		}
-	}
-}
-
 func TestMainLog(t *testing.T) {
 	if got := MainLog("/h", "manager"); got != "/h/logs/manager.log" {
 		t.Errorf("MainLog(manager) = %s", got)
 	}
 	if got := MainLog("/h", "node"); got != "/h/logs/node/node.log" {
 		t.Errorf("MainLog(node) = %s", got)
-	}
-}
-
-func TestLegacyFlags(t *testing.T) {
-	flags := LegacyFlags()
-	if len(flags) != len(legacyTable) {
-		t.Fatalf("%d rows, want %d", len(flags), len(legacyTable))
-	}
-	byFlag := map[string]LegacyFlag{}
-	for _, f := range flags {
-		if !strings.HasPrefix(f.Flag, "-") || f.FromJDK < 8 || f.History == "" {
-			t.Errorf("row %+v", f)
-		}
-		byFlag[f.Flag] = f
-	}
-	if f := byFlag["-XX:PermSize"]; f.Becomes != "-XX:MetaspaceSize" || f.FromJDK != 8 {
-		t.Errorf("PermSize row %+v", f)
-	}
-	if f := byFlag["-Xloggc:"]; f.Becomes != "one -Xlog option" {
-		t.Errorf("-Xloggc row %+v", f)
 	}
 }
 

@@ -463,37 +463,3 @@ func dirOf(p string) string {
 	}
 	return p[:i]
 }
-
-// LegacyFlag documents one row of the legacy-flag table.
-type LegacyFlag struct {
-	Flag    string // e.g. "-XX:PermSize=…", "-Xloggc:…", "-Xincgc"
-	FromJDK int    // the first JDK major on which the entrypoint changes it
-	Becomes string // what replaces it ("" = dropped)
-	History string // what JDKs do with it
-}
-
-// LegacyFlags lists the legacy-flag table (for documentation and --explain
-// output). Every other -XX:CMS… flag is dropped from JDK 14 on as well.
-func LegacyFlags() []LegacyFlag {
-	out := make([]LegacyFlag, 0, len(legacyTable))
-	for _, r := range legacyTable {
-		f := LegacyFlag{Flag: r.name, FromJDK: r.gone, History: r.history}
-		if !strings.HasPrefix(f.Flag, "-") {
-			f.Flag = "-XX:" + f.Flag
-		}
-		switch r.act {
-		case rename:
-			f.Becomes = "-XX:" + r.to
-		case fraction:
-			f.Becomes = "-XX:" + r.to + "=100/N"
-		case replace:
-			f.Becomes = r.to
-		case gcLog:
-			f.Becomes = "one -Xlog option"
-		case jdwp:
-			f.Becomes = "-agentlib:jdwp=…,address=*:<port>"
-		}
-		out = append(out, f)
-	}
-	return out
-}

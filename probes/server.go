@@ -193,9 +193,6 @@ func Disabled(listen string) bool {
 // Handler is the server's HTTP handler (for tests and benchmarks).
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Registry is the server's metrics registry (the lead may register more).
-func (s *Server) Registry() *prometheus.Registry { return s.reg }
-
 // Start listens (an error if the address is taken) and serves in the
 // background, and starts the readiness loop. Call it before the supervisor
 // starts the child: it also marks where the log check starts reading.

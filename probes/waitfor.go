@@ -343,16 +343,6 @@ func MySQLTargets(jdbcURL string) ([]string, error) {
 	return out, nil
 }
 
-// MySQLTarget returns the first (primary) host of a JDBC URL as a tcp://
-// target; see MySQLTargets.
-func MySQLTarget(jdbcURL string) (string, error) {
-	ts, err := MySQLTargets(jdbcURL)
-	if err != nil {
-		return "", err
-	}
-	return ts[0], nil
-}
-
 // splitHosts splits at commas outside parentheses and brackets.
 func splitHosts(s string) []string {
 	var out []string

@@ -77,9 +77,6 @@ func TestMySQLTargets(t *testing.T) {
 		if err != nil || !slices.Equal(got, c.want) {
 			t.Errorf("MySQLTargets(%q) = %q, %v; want %q", c.url, got, err, c.want)
 		}
-		if one, err := MySQLTarget(c.url); err != nil || one != c.want[0] {
-			t.Errorf("MySQLTarget(%q) = %q, %v", c.url, one, err)
-		}
 	}
 }
 

@@ -293,12 +293,6 @@ func isSecretKey(key string) bool {
 	return false
 }
 
-// Role is "manager" or "node".
-func (r *Result) Role() string { return r.role }
-
-// BasePath is the base file the result was rendered from.
-func (r *Result) BasePath() string { return r.basePath }
-
 // Get returns a key's final value.
 func (r *Result) Get(key string) (string, bool) {
 	i, ok := r.index[key]

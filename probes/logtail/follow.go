@@ -53,9 +53,6 @@ func NewFollower(path string, fromEnd bool) *Follower {
 	return &Follower{path: path, skipExisting: fromEnd}
 }
 
-// Path is the followed path.
-func (fl *Follower) Path() string { return fl.path }
-
 // Begin opens the file if it exists and, for a fromEnd follower, sets the
 // starting point to its current end. Nothing is reported.
 func (fl *Follower) Begin() error {
