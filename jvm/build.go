@@ -3,6 +3,7 @@ package jvm
 import (
 	"fmt"
 	"os"
+	"otter-entrypoint/propsfile"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -325,7 +326,6 @@ func (c Command) Redacted() []string {
 
 // redactArgs is Command.Redacted for any argument list.
 func redactArgs(args []string) []string {
-	secretWords := [...]string{"password", "passwd", "secret", "token", "credential", "apikey", "api.key", "api_key"}
 	out := make([]string, len(args))
 	for i, a := range args {
 		out[i] = a
@@ -337,12 +337,8 @@ func redactArgs(args []string) []string {
 		if !ok {
 			continue
 		}
-		lk := strings.ToLower(k)
-		for _, w := range secretWords {
-			if strings.Contains(lk, w) {
-				out[i] = "-D" + k + "=****"
-				break
-			}
+		if propsfile.IsSecretKey(k) {
+			out[i] = "-D" + k + "=****"
 		}
 	}
 	return out

@@ -139,7 +139,7 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 
 	for i := range r.entries {
 		e := &r.entries[i]
-		e.Secret = e.Source.Kind == SourceFile || isSecretKey(e.Key)
+		e.Secret = e.Source.Kind == SourceFile || IsSecretKey(e.Key)
 	}
 	if baseOK {
 		probs = append(probs, validate(r, log)...)
@@ -282,10 +282,12 @@ func (r *Result) set(key, value string, src Source) {
 	r.entries = append(r.entries, Entry{Key: key, Value: value, Source: src})
 }
 
-// isSecretKey reports whether a key's value is masked whatever its source.
-func isSecretKey(key string) bool {
+// IsSecretKey reports whether a key names a secret, so that its value is
+// masked wherever the entrypoint shows it (render, --explain, logs, the java
+// command line of --dry-run), whatever its source.
+func IsSecretKey(key string) bool {
 	k := strings.ToLower(key)
-	for _, w := range []string{"password", "secret", "token", "credential"} {
+	for _, w := range []string{"password", "passwd", "secret", "token", "credential", "apikey", "api.key", "api_key"} {
 		if strings.Contains(k, w) {
 			return true
 		}
