@@ -127,6 +127,12 @@ type httpCheck struct {
 }
 
 func newHTTPCheck(u *url.URL) *httpCheck {
+	return &httpCheck{url: u.String(), name: u.Redacted(), client: newProbeClient()}
+}
+
+// newProbeClient is the HTTP client of readiness checks and dependency
+// waits: no proxy, no keep-alive, no redirects followed, TLS unverified.
+func newProbeClient() *http.Client {
 	tr := &http.Transport{
 		Proxy:               nil, // a probe of 127.0.0.1 must not go through HTTP_PROXY
 		DialContext:         (&net.Dialer{Timeout: DefaultCheckTimeout}).DialContext,
@@ -135,13 +141,9 @@ func newHTTPCheck(u *url.URL) *httpCheck {
 		MaxIdleConns:        1,
 		TLSHandshakeTimeout: DefaultCheckTimeout,
 	}
-	return &httpCheck{
-		url:  u.String(),
-		name: u.Redacted(),
-		client: &http.Client{
-			Transport:     tr,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
+	return &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
 

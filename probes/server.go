@@ -84,7 +84,6 @@ type Server struct {
 	ln      net.Listener
 
 	// metrics
-	childUp, childStart, ready, readyDuration *prometheus.GaugeVec
 	signals                                   *prometheus.CounterVec
 	zombies, readyFailures                    prometheus.Counter
 
@@ -140,23 +139,35 @@ func NewServer(cfg Config, log *zap.Logger, now func() time.Time) (*Server, erro
 		s.check = noneCheck{}
 	}
 	s.reg = prometheus.NewRegistry()
-	gauge := func(name, help string) *prometheus.GaugeVec {
-		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, nil)
+	// These gauges are read from the server's state at scrape time, so
+	// they can never disagree with /livez and /readyz.
+	gauge := func(name, help string, f func() float64) prometheus.GaugeFunc {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return f()
+		})
 	}
-	s.childUp = gauge("otter_entrypoint_child_up", "1 while the child (java) runs, else 0.")
-	s.childStart = gauge("otter_entrypoint_child_start_time_seconds", "Start time of the child since the Unix epoch, in seconds (0 before it starts).")
-	s.ready = gauge("otter_entrypoint_ready", "1 while /readyz answers 200, else 0.")
-	s.readyDuration = gauge("otter_entrypoint_ready_check_duration_seconds", "How long the last readiness check took, in seconds.")
+	childUp := gauge("otter_entrypoint_child_up", "1 while the child (java) runs, else 0.",
+		func() float64 { return boolFloat(s.phase == phaseRunning) })
+	childStart := gauge("otter_entrypoint_child_start_time_seconds", "Start time of the child since the Unix epoch, in seconds (0 before it starts).",
+		func() float64 {
+			if s.startedAt.IsZero() {
+				return 0
+			}
+			return float64(s.startedAt.UnixNano()) / 1e9
+		})
+	ready := gauge("otter_entrypoint_ready", "1 while /readyz answers 200, else 0.",
+		func() float64 { return boolFloat(s.isReady) })
+	readyDuration := gauge("otter_entrypoint_ready_check_duration_seconds", "How long the last readiness check took, in seconds.",
+		func() float64 { return s.lastTook.Seconds() })
 	s.signals = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otter_entrypoint_signals_forwarded_total", Help: "Signals forwarded to the child, by signal."}, []string{"signal"})
 	s.zombies = prometheus.NewCounter(prometheus.CounterOpts{Name: "otter_entrypoint_zombies_reaped_total", Help: "Processes other than the child that the entrypoint reaped."})
 	s.readyFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "otter_entrypoint_ready_check_failures_total", Help: "Readiness checks that failed."})
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "otter_entrypoint_build_info", Help: "Version of the entrypoint and of the Go that built it; always 1."}, []string{"version", "goversion"})
 	buildInfo.WithLabelValues(cfg.Version, runtime.Version()).Set(1)
-	for _, g := range []*prometheus.GaugeVec{s.childUp, s.childStart, s.ready, s.readyDuration} {
-		g.WithLabelValues().Set(0)
-	}
 	s.reg.MustRegister(
-		buildInfo, s.childUp, s.childStart, s.ready, s.readyDuration, s.signals, s.zombies, s.readyFailures,
+		buildInfo, childUp, childStart, ready, readyDuration, s.signals, s.zombies, s.readyFailures,
 		// The Go runtime's metrics. The entrypoint's own process_* are
 		// left out: they cost a third of a scrape (procfs reads /proc/stat
 		// and net/netstat each time) for a process that barely changes.
@@ -264,9 +275,6 @@ func (s *Server) ChildStarted(pid int, at time.Time) {
 	s.phase, s.pid, s.startedAt = phaseRunning, pid, at
 	s.isReady, s.checked, s.lastErr, s.readyOnce = false, false, nil, false
 	s.mu.Unlock()
-	s.childUp.WithLabelValues().Set(1)
-	s.childStart.WithLabelValues().Set(float64(at.UnixNano()) / 1e9)
-	s.ready.WithLabelValues().Set(0)
 	select {
 	case s.kick <- struct{}{}:
 	default:
@@ -278,8 +286,6 @@ func (s *Server) ChildExited(status supervisor.ExitStatus, at time.Time) {
 	s.mu.Lock()
 	s.phase, s.exit, s.isReady = phaseExited, status, false
 	s.mu.Unlock()
-	s.childUp.WithLabelValues().Set(0)
-	s.ready.WithLabelValues().Set(0)
 }
 
 // StopRequested implements supervisor.Observer: /readyz turns 503 at once.
@@ -287,7 +293,6 @@ func (s *Server) StopRequested(sig syscall.Signal, at time.Time) {
 	s.mu.Lock()
 	s.stopping, s.stopSig, s.isReady = true, sig, false
 	s.mu.Unlock()
-	s.ready.WithLabelValues().Set(0)
 }
 
 // SignalForwarded implements supervisor.Observer.
@@ -357,7 +362,6 @@ func (s *Server) runCheck(ctx context.Context) {
 	if err != nil && timedOut {
 		err = fmt.Errorf("timed out after %s: %w", s.cfg.ReadyTimeout, err)
 	}
-	s.readyDuration.WithLabelValues().Set(end.Sub(start).Seconds())
 	if err != nil {
 		s.readyFailures.Inc()
 	}
@@ -370,11 +374,6 @@ func (s *Server) runCheck(ctx context.Context) {
 	s.checked, s.lastErr, s.lastAt, s.lastTook = true, err, end, end.Sub(start)
 	s.isReady = err == nil && !s.stopping
 	s.readyOnce = s.readyOnce || s.isReady
-	if s.isReady {
-		s.ready.WithLabelValues().Set(1)
-	} else {
-		s.ready.WithLabelValues().Set(0)
-	}
 	switch {
 	case s.isReady && !was:
 		s.log.Info("ready", zap.String("check", s.check.Name()), zap.Duration("since_start", end.Sub(s.startedAt)))
@@ -435,7 +434,6 @@ func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) {
 	} else {
 		lines = append(lines, line{true, "stopping", "no"})
 	}
-	ready = ready && ph == phaseRunning && !stopping
 	code := http.StatusOK
 	if !ready {
 		code = http.StatusServiceUnavailable
@@ -586,4 +584,11 @@ func sigName(sig syscall.Signal) string {
 		return n
 	}
 	return "SIG" + n
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

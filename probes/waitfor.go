@@ -177,21 +177,16 @@ func keys(m map[string]string) []string {
 func newWaitProbe(target string) (waitProbe, error) {
 	switch {
 	case strings.HasPrefix(target, "tcp://"):
-		addr := strings.TrimPrefix(target, "tcp://")
+		check := &tcpCheck{addr: strings.TrimPrefix(target, "tcp://")}
 		return waitProbe{name: target, try: func(ctx context.Context) error {
-			var d net.Dialer
-			c, err := d.DialContext(ctx, "tcp", addr)
-			if err != nil {
-				return shortNetError(err)
-			}
-			return c.Close()
+			return shortNetError(check.Check(ctx))
 		}}, nil
 	case strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://"):
 		u, err := url.Parse(target)
 		if err != nil {
 			return waitProbe{}, fmt.Errorf("wait target %q: %w", redactURL(target), err)
 		}
-		c := newHTTPCheck(u).client
+		c := newProbeClient()
 		return waitProbe{name: u.Redacted(), try: func(ctx context.Context) error {
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 			if err != nil {
