@@ -84,8 +84,8 @@ type Server struct {
 	ln      net.Listener
 
 	// metrics
-	signals                                   *prometheus.CounterVec
-	zombies, readyFailures                    prometheus.Counter
+	signals                *prometheus.CounterVec
+	zombies, readyFailures prometheus.Counter
 
 	kick chan struct{}
 
