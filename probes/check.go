@@ -219,7 +219,7 @@ func (c *logCheck) Check(_ context.Context) error {
 	}
 	text := []byte(c.text)
 	err := c.fl.Poll(func(lines []byte) {
-		if !c.found && containsBytes(lines, text) {
+		if !c.found && bytes.Contains(lines, text) { // text has no newline: a match never spans two lines
 			c.found = true
 		}
 	})
@@ -231,12 +231,6 @@ func (c *logCheck) Check(_ context.Context) error {
 		return fmt.Errorf("%q not seen yet in %s: %w", c.text, c.file, err)
 	}
 	return fmt.Errorf("%q not seen yet in %s", c.text, c.file)
-}
-
-// containsBytes reports whether some line of lines contains text (text has
-// no newline, so a match never spans two lines).
-func containsBytes(lines, text []byte) bool {
-	return bytes.Contains(lines, text)
 }
 
 // parseHostPort checks host:port (IPv6 in brackets) and returns it.

@@ -543,10 +543,14 @@ func (s *Server) readPerfData() *hsperf.Snapshot {
 	if path == "" {
 		path = FindPerfData(s.cfg.PerfDataDir, pid)
 	}
-	var snap *hsperf.Snapshot
-	err := fmt.Errorf("no %s/hsperfdata_*/%d file", s.cfg.PerfDataDir, pid)
+	var (
+		snap *hsperf.Snapshot
+		err  error
+	)
 	if path != "" {
 		snap, err = hsperf.ReadFile(path)
+	} else {
+		err = fmt.Errorf("no %s/hsperfdata_*/%d file", s.cfg.PerfDataDir, pid)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -409,8 +408,6 @@ func tail(s string, n int) string {
 	return s[len(s)-n:]
 }
 
-var _ = filepath.Join
-
 // TestFirstReadinessDoesNotWaitAWholeInterval: with a long
 // ENTRYPOINT_READY_INTERVAL, the check runs every second until it first
 // passes, then only at the interval.
@@ -422,33 +419,22 @@ func TestFirstReadinessDoesNotWaitAWholeInterval(t *testing.T) {
 	}
 	t.Cleanup(func() { s.Shutdown(context.Background()) })
 	s.ChildStarted(os.Getpid(), time.Now())
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	checks := func() int {
 		check.mu.Lock()
-		n := check.n
-		check.mu.Unlock()
-		if n >= 2 {
-			break // the first check at the start, a second one a second later
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d checks in 5 s with a 1 h interval: the start-up checks are not frequent", n)
-		}
-		time.Sleep(20 * time.Millisecond)
+		defer check.mu.Unlock()
+		return check.n
 	}
+	// The first check at the start, a second one a second later: with a
+	// 1 h interval that only happens if start-up checks are frequent.
+	waitFor(t, "a second start-up check", func() bool { return checks() >= 2 })
 	check.set(nil)
-	for code, _ := get(t, s.Handler(), "/readyz"); code != http.StatusOK; code, _ = get(t, s.Handler(), "/readyz") {
-		if time.Now().After(deadline.Add(5 * time.Second)) {
-			t.Fatal("not ready 1 s after the check started passing")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	check.mu.Lock()
-	after := check.n
-	check.mu.Unlock()
+	waitFor(t, "readiness once the check passes", func() bool {
+		code, _ := get(t, s.Handler(), "/readyz")
+		return code == http.StatusOK
+	})
+	after := checks()
 	time.Sleep(2500 * time.Millisecond) // no condition to wait on: the absence of checks is the point
-	check.mu.Lock()
-	defer check.mu.Unlock()
-	if check.n != after {
-		t.Errorf("%d more checks within 2.5 s of being ready with a 1 h interval", check.n-after)
+	if n := checks(); n != after {
+		t.Errorf("%d more checks within 2.5 s of being ready with a 1 h interval", n-after)
 	}
 }

@@ -3,7 +3,6 @@ package probes
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -240,5 +239,3 @@ func FuzzHostPortTargets(f *testing.F) {
 		}
 	})
 }
-
-var _ = fmt.Sprint

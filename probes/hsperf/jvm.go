@@ -67,7 +67,7 @@ var gcNames = map[string]string{
 	"G1 stop-the-world full collections": "G1 Old Generation",
 }
 
-// poolPrefix gives the MXBean pool names per collector family: eden,
+// poolNames gives the MXBean pool names per collector family: eden,
 // survivor, old.
 func poolNames(policy string, collector0 string) (eden, survivor, old string, ok bool) {
 	switch {
@@ -90,6 +90,7 @@ func Summarize(s *Snapshot) JVM {
 	policy, _ := s.String("sun.gc.policy.name")
 	c0, _ := s.String("sun.gc.collector.0.name")
 	eden, survivor, old, known := poolNames(policy, c0)
+	zgc17 := strings.HasPrefix(collectorName(s, 2), "Z ") // JDK 17's ZGC: one space, in generation 1
 
 	// Heap pools: every space of every generation, named like the MXBeans.
 	pools := map[string]*Pool{}
@@ -133,7 +134,7 @@ func Summarize(s *Snapshot) JVM {
 			maxc, _ := s.Long(pp + "maxCapacity")
 			j.Heap.Used += used
 			j.Heap.Committed += capacity
-			add(poolName(known, g, sname, gname, eden, survivor, old, policy, s), Usage{used, capacity, maxc})
+			add(poolName(known, g, sname, gname, eden, survivor, old, zgc17), Usage{used, capacity, maxc})
 		}
 	}
 	// Serial and Parallel generations are disjoint: the heap's maximum is
@@ -218,7 +219,7 @@ func Summarize(s *Snapshot) JVM {
 	return j
 }
 
-func poolName(known bool, gen int, space, genName, eden, survivor, old, policy string, s *Snapshot) string {
+func poolName(known bool, gen int, space, genName, eden, survivor, old string, zgc17 bool) string {
 	if known {
 		switch {
 		case gen == 0 && space == "eden":
@@ -232,7 +233,7 @@ func poolName(known bool, gen int, space, genName, eden, survivor, old, policy s
 	switch {
 	case genName == "Heap": // Shenandoah
 		return "Shenandoah"
-	case gen == 1 && strings.HasPrefix(collectorName(s, 2), "Z "): // ZGC, JDK 17
+	case gen == 1 && zgc17: // ZGC, JDK 17
 		return "ZHeap"
 	}
 	if space == "" {
