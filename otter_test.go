@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -304,7 +305,7 @@ func TestNodeNid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !contains(lines, "-Dnid=7") {
+		if !slices.Contains(lines, "-Dnid=7") {
 			t.Errorf("no -Dnid=7 in %q", lines)
 		}
 	})
@@ -335,7 +336,7 @@ func TestNodeNid(t *testing.T) {
 			if err != nil {
 				t.Fatalf("offset %q: %v", offset, err)
 			}
-			if !contains(strings.Split(string(out), "\n"), want) {
+			if !slices.Contains(strings.Split(string(out), "\n"), want) {
 				t.Errorf("offset %q: no %s in\n%s", offset, want, out)
 			}
 		}
@@ -349,15 +350,6 @@ func hostOrdinal(host string) bool {
 	}
 	_, err := strconv.Atoi(host[i+1:])
 	return err == nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestNodeEndToEnd(t *testing.T) {

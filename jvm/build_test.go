@@ -4,6 +4,7 @@ import (
 	"errors"
 	"otter-entrypoint/jvm/jvmtest"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -108,12 +109,12 @@ func TestBuildDefaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, w := range tt.want {
-				if !contains(c.Args, w) {
+				if !slices.Contains(c.Args, w) {
 					t.Errorf("Args lack %q:\n%q", w, c.Args)
 				}
 			}
 			for _, w := range tt.not {
-				if contains(c.Args, w) {
+				if slices.Contains(c.Args, w) {
 					t.Errorf("Args hold %q:\n%q", w, c.Args)
 				}
 			}
@@ -138,7 +139,7 @@ func TestBuildUserOptionsComeLast(t *testing.T) {
 	}
 	i, j := indexOf(c.Args, "-XX:MaxRAMPercentage=75"), indexOf(c.Args, "-XX:MaxRAMPercentage=50")
 	k, l := indexOf(c.Args, "-Dfile.encoding=UTF-8"), indexOf(c.Args, "-Dfile.encoding=GBK")
-	if !(i < j && k < l && j < indexOf(c.Args, "-classpath")) || !contains(c.Args, "-Dx=a b") {
+	if !(i < j && k < l && j < indexOf(c.Args, "-classpath")) || !slices.Contains(c.Args, "-Dx=a b") {
 		t.Errorf("the user's options must follow the defaults: %q", c.Args)
 	}
 }
@@ -199,12 +200,12 @@ func TestBuildLegacy(t *testing.T) {
 			}
 			user := c.Args[indexOf(c.Args, "-Dotter.conf=/r/otter.properties")+1 : indexOf(c.Args, "-classpath")]
 			for _, w := range tt.want {
-				if !contains(user, w) {
+				if !slices.Contains(user, w) {
 					t.Errorf("user args lack %q:\n%q", w, user)
 				}
 			}
 			for _, w := range tt.not {
-				if contains(user, w) {
+				if slices.Contains(user, w) {
 					t.Errorf("user args hold %q:\n%q", w, user)
 				}
 			}
@@ -232,14 +233,14 @@ func TestBuildDirsForUserFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, d := range []string{"../logs/old", "/dumps", "/crash"} {
-			if !contains(c.Dirs, d) {
+			if !slices.Contains(c.Dirs, d) {
 				t.Errorf("JDK %d: Dirs %q lack %s", jdk.Major, c.Dirs, d)
 			}
 		}
 	}
 	o.JavaOptions = "-XX:HeapDumpPath=/dumps/otter.hprof"
 	c, _, _ := Build(jdk17, o)
-	if !contains(c.Dirs, "/dumps") {
+	if !slices.Contains(c.Dirs, "/dumps") {
 		t.Errorf("Dirs %q lack the heap dump file's directory", c.Dirs)
 	}
 	dir := t.TempDir()
@@ -379,7 +380,7 @@ func TestRedacted(t *testing.T) {
 			t.Errorf("String() lacks %q: %s", want, s)
 		}
 	}
-	if !contains(c.Args, "-Dotter.database.driver.password=hunter2") {
+	if !slices.Contains(c.Args, "-Dotter.database.driver.password=hunter2") {
 		t.Error("Redacted changed Args")
 	}
 }

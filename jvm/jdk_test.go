@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -297,15 +298,6 @@ func detectReal(t *testing.T, jdk jvmtest.JDK) JDK {
 	return d
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // TestManagerCommandOnRealJDKs builds the manager's command for a release
 // whose OTTER_HOME and render directory hold spaces, runs it, and checks
 // that values from every source reach the program: the rendered file
@@ -369,7 +361,7 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 				t.Errorf("otter.manager.address resolved to %q", s.Conf["otter.manager.address"])
 			}
 			for _, a := range []string{"-XX:MaxRAMPercentage=60", "-XX:+ExitOnOutOfMemoryError", "-XX:HeapDumpPath=" + filepath.Join(home, "logs")} {
-				if !contains(s.InputArguments, a) {
+				if !slices.Contains(s.InputArguments, a) {
 					t.Errorf("JVM input arguments lack %s: %q", a, s.InputArguments)
 				}
 			}

@@ -334,7 +334,9 @@ func translate(args []string, major int) translated {
 		case drop:
 			warn(a, "", why+"dropped (replacement: "+r.instead+")")
 		case rename:
-			if o.sign == '-' && (r.to == "UseG1GC" || r.to == "UseParallelGC") {
+			// "Don't use the old collector" says nothing about the new one:
+			// turning a collector off is dropped, not renamed.
+			if o.sign == '-' && collectors[r.to] != "" {
 				warn(a, "", why+"dropped")
 				continue
 			}
