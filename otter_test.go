@@ -5,7 +5,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,17 +18,6 @@ import (
 
 	"otter-entrypoint/jvm/jvmtest"
 )
-
-// freePort returns a TCP port on 127.0.0.1 nobody listens on right now.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // configDir lays out a ConfigMap-like directory (Kubernetes' ..data
 // symlink layout) holding files.
@@ -91,7 +79,8 @@ func TestManagerEndToEnd(t *testing.T) {
 			cfgDir := configDir(t, map[string]string{
 				"10-zk.properties": "otter.zookeeper.cluster.default = zk-0.zk:2181,zk-1.zk:2181\n",
 			})
-			httpPort, commPort, probePort := freePort(t), freePort(t), freePort(t)
+			ports := jvmtest.FreePorts(t, 3)
+			httpPort, commPort, probePort := ports[0], ports[1], ports[2]
 			renderDir := filepath.Join(t.TempDir(), "render")
 			env := []string{
 				"JAVA_HOME=" + jdk.Home,
@@ -200,10 +189,11 @@ func TestStartupShJavaOptsStart(t *testing.T) {
 	for _, jdk := range jvmtest.JDKs(t) {
 		for name, opts := range startupShJavaOpts {
 			t.Run(jdk.Name+"/"+name, func(t *testing.T) {
+				ports := jvmtest.FreePorts(t, 2)
 				env := []string{
 					"JAVA_HOME=" + jdk.Home, "OTTER_HOME=" + home,
 					"ENTRYPOINT_RENDER_DIR=" + t.TempDir(), "ENTRYPOINT_WAIT_FOR=none",
-					"OTTER_PORT=" + strconv.Itoa(freePort(t)), "OTTER_COMMUNICATION_MANAGER_PORT=" + strconv.Itoa(freePort(t)),
+					"OTTER_PORT=" + strconv.Itoa(ports[0]), "OTTER_COMMUNICATION_MANAGER_PORT=" + strconv.Itoa(ports[1]),
 					"JAVA_OPTIONS=" + opts,
 				}
 				p := startReading(t, env, "manager")
@@ -235,10 +225,11 @@ func TestStartupShJavaOptsStart(t *testing.T) {
 func TestManagerExitNobodyAskedForIs70(t *testing.T) {
 	jdk := jvmtest.JDKs(t)[0]
 	home := jvmtest.Home(t, "manager", filepath.Join(t.TempDir(), "manager"))
+	ports := jvmtest.FreePorts(t, 2)
 	env := []string{
 		"JAVA_HOME=" + jdk.Home, "OTTER_HOME=" + home,
 		"ENTRYPOINT_RENDER_DIR=" + t.TempDir(), "ENTRYPOINT_WAIT_FOR=none",
-		"OTTER_PORT=" + strconv.Itoa(freePort(t)), "OTTER_COMMUNICATION_MANAGER_PORT=" + strconv.Itoa(freePort(t)),
+		"OTTER_PORT=" + strconv.Itoa(ports[0]), "OTTER_COMMUNICATION_MANAGER_PORT=" + strconv.Itoa(ports[1]),
 		// The stand-in exits 0 by itself, as Otter's manager does when it
 		// fails to start.
 		"JAVA_OPTIONS=-Dotter.stub.exitAfterMs=300 -Dotter.stub.exitCode=0",
@@ -255,7 +246,7 @@ func TestManagerExitNobodyAskedForIs70(t *testing.T) {
 
 func TestWaitForDependencies(t *testing.T) {
 	home := jvmtest.Home(t, "manager", filepath.Join(t.TempDir(), "manager"))
-	closed := freePort(t)
+	closed := jvmtest.FreePorts(t, 1)[0]
 	env := []string{"OTTER_HOME=" + home, "ENTRYPOINT_RENDER_DIR=" + t.TempDir()}
 
 	t.Run("timeout names what was unreachable", func(t *testing.T) {
@@ -356,7 +347,7 @@ func TestNodeEndToEnd(t *testing.T) {
 	for _, jdk := range jvmtest.JDKs(t) {
 		t.Run(jdk.Name, func(t *testing.T) {
 			home := jvmtest.Home(t, "node", filepath.Join(t.TempDir(), "node"))
-			probePort := freePort(t)
+			probePort := jvmtest.FreePorts(t, 1)[0]
 			env := []string{
 				"JAVA_HOME=" + jdk.Home, "OTTER_HOME=" + home, "OTTER_NID=5",
 				"ENTRYPOINT_RENDER_DIR=" + t.TempDir(), "ENTRYPOINT_WAIT_FOR=none",

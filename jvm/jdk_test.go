@@ -3,12 +3,10 @@ package jvm
 // Tests with the real JDKs (17 and Temurin 25) and the Otter stand-in.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -234,27 +232,6 @@ func eventually(t *testing.T, what string, timeout time.Duration, cond func() bo
 	}
 }
 
-// freePorts returns n distinct free ports on 127.0.0.1 (all held open
-// until every one is chosen, so the kernel cannot hand out one twice).
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	ports := make([]int, 0, n)
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
-}
-
-func fileHas(path, text string) bool {
-	b, err := os.ReadFile(path)
-	return err == nil && bytes.Contains(b, []byte(text))
-}
-
 // renderInto writes <renderDir>/otter.properties: the home's file with some
 // keys replaced and added (standing in for propsfile's rendering).
 func renderInto(t *testing.T, home, renderDir string, set map[string]string) string {
@@ -310,7 +287,7 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 			root := filepath.Join(t.TempDir(), "otter home")
 			home := jvmtest.Home(t, "manager", filepath.Join(root, "manager"))
 			renderDir := filepath.Join(root, "render dir")
-			ports := freePorts(t, 2)
+			ports := jvmtest.FreePorts(t, 2)
 			port, comm := ports[0], ports[1]
 			rendered := renderInto(t, home, renderDir, map[string]string{
 				"otter.port": strconv.Itoa(port), "otter.communication.manager.port": strconv.Itoa(comm),
@@ -365,7 +342,7 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 					t.Errorf("JVM input arguments lack %s: %q", a, s.InputArguments)
 				}
 			}
-			if !fileHas(filepath.Join(home, "logs", "manager.log"), "## the manager server is running now") {
+			if !jvmtest.FileContains(filepath.Join(home, "logs", "manager.log"), "## the manager server is running now") {
 				t.Error("logs/manager.log lacks the running line")
 			}
 			if st, err := os.Stat(filepath.Join(home, "logs", "gc", "gc.log")); err != nil || st.Size() == 0 {
@@ -401,7 +378,7 @@ func TestNodeCommandOnRealJDKs(t *testing.T) {
 			}
 			p := startCommand(t, c, append(os.Environ(), "otter.zookeeper.sessionTimeout=1234"))
 			log := filepath.Join(home, "logs", "node", "node.log")
-			eventually(t, "the node's running line", 30*time.Second, func() bool { p.failIfExited(t); return fileHas(log, jvmtest.NodeRunning) }, p.out.Bytes)
+			eventually(t, "the node's running line", 30*time.Second, func() bool { p.failIfExited(t); return jvmtest.FileContains(log, jvmtest.NodeRunning) }, p.out.Bytes)
 			s := p.startLine(t)
 			for k, v := range map[string]string{"nid": "4", "java.rmi.server.hostname": "10.9.8.7", "appName": "otter-node", "user.dir": filepath.Join(home, "bin")} {
 				if s.Sysprops[k] != v {
@@ -428,7 +405,7 @@ func TestNodeCommandOnRealJDKs(t *testing.T) {
 			if code := p.stop(t); code != 143 {
 				t.Errorf("exit after TERM = %d, want 143", code)
 			}
-			if !fileHas(log, jvmtest.NodeDown) {
+			if !jvmtest.FileContains(log, jvmtest.NodeDown) {
 				t.Error("the shutdown hook did not finish")
 			}
 		})
@@ -448,7 +425,7 @@ func TestStartupShOptionsOnRealJDKs(t *testing.T) {
 					home := jvmtest.Home(t, role, filepath.Join(root, role))
 					set := map[string]string{}
 					if role == "manager" {
-						ports := freePorts(t, 2)
+						ports := jvmtest.FreePorts(t, 2)
 						set = map[string]string{"otter.port": strconv.Itoa(ports[0]), "otter.communication.manager.port": strconv.Itoa(ports[1])}
 					}
 					rendered := renderInto(t, home, filepath.Join(root, "render"), set)
@@ -465,7 +442,7 @@ func TestStartupShOptionsOnRealJDKs(t *testing.T) {
 					if role == "node" {
 						running, log = jvmtest.NodeRunning, filepath.Join(home, jvmtest.NodeLog)
 					}
-					eventually(t, "the running line", 60*time.Second, func() bool { p.failIfExited(t); return fileHas(log, running) }, p.out.Bytes)
+					eventually(t, "the running line", 60*time.Second, func() bool { p.failIfExited(t); return jvmtest.FileContains(log, running) }, p.out.Bytes)
 					s := p.startLine(t)
 					for _, a := range s.InputArguments {
 						if strings.Contains(a, "PermSize") || strings.Contains(a, "CMS") || strings.Contains(a, "ConcMarkSweep") || a == "-Xnoagent" {

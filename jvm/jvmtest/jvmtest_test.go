@@ -20,22 +20,6 @@ import (
 	"time"
 )
 
-// freePorts returns n distinct free ports on 127.0.0.1 (all held open
-// until every one is chosen, so the kernel cannot hand out one twice).
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	ports := make([]int, 0, n)
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
-}
-
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
@@ -46,11 +30,6 @@ func eventually(t *testing.T, what string, timeout time.Duration, cond func() bo
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-func fileContains(path, text string) bool {
-	b, err := os.ReadFile(path)
-	return err == nil && bytes.Contains(b, []byte(text))
 }
 
 type proc struct {
@@ -156,7 +135,7 @@ func TestLayout(t *testing.T) {
 		n: {"otter.nodeHome = ${user.dir}/../", "otter.manager.address = 127.0.0.1:1099", "otter.download.dir = ${otter.nodeHome}/download"},
 	} {
 		for _, w := range want {
-			if !fileContains(filepath.Join(home, "conf", "otter.properties"), w) {
+			if !FileContains(filepath.Join(home, "conf", "otter.properties"), w) {
 				t.Errorf("%s/conf/otter.properties lacks %q", home, w)
 			}
 		}
@@ -234,7 +213,7 @@ func TestManagerStandIn(t *testing.T) {
 			t.Parallel()
 			home := Home(t, "manager", filepath.Join(t.TempDir(), "otter home"))
 			conf := filepath.Join(home, "conf", "otter.properties")
-			ports := freePorts(t, 2)
+			ports := FreePorts(t, 2)
 			port, comm := ports[0], ports[1]
 			setProps(t, conf, map[string]string{"otter.port": strconv.Itoa(port), "otter.communication.manager.port": strconv.Itoa(comm), "otter.database.driver.password": "s3cret"})
 			p := start(t, jdk.Java(), home, "-Dotter.conf="+conf, "-Dotter.domainName=overwritten-by-file", "-cp", classpath(home, "manager"), ManagerMainClass)
@@ -268,7 +247,7 @@ func TestManagerStandIn(t *testing.T) {
 				c.Close()
 			}
 			log := filepath.Join(home, ManagerLog)
-			if !fileContains(log, ManagerRunning) {
+			if !FileContains(log, ManagerRunning) {
 				t.Errorf("%s lacks %q", log, ManagerRunning)
 			}
 			if bytes.Contains(p.out.Bytes(), []byte(ManagerRunning)) {
@@ -290,7 +269,7 @@ func TestManagerStandIn(t *testing.T) {
 			if code := p.wait(t, 20*time.Second); code != 143 {
 				t.Errorf("exit code after TERM = %d, want 143", code)
 			}
-			if !fileContains(log, "## manager server is down.") {
+			if !FileContains(log, "## manager server is down.") {
 				t.Errorf("shutdown hook did not log; %s", log)
 			}
 
@@ -305,7 +284,7 @@ func TestManagerStandIn(t *testing.T) {
 			if code := p2.wait(t, 20*time.Second); code != 0 {
 				t.Errorf("exit code on startup failure = %d, want 0 (Otter's System.exit(0))", code)
 			}
-			if !fileContains(log, ManagerFailed) {
+			if !FileContains(log, ManagerFailed) {
 				t.Errorf("%s lacks %q", log, ManagerFailed)
 			}
 		})
@@ -329,13 +308,13 @@ func TestNodeStandIn(t *testing.T) {
 			if code := p.wait(t, 20*time.Second); code != 1 {
 				t.Errorf("exit without nid = %d, want 1", code)
 			}
-			if !bytes.Contains(p.out.Bytes(), []byte("java.lang.ExceptionInInitializerError")) || !fileContains(filepath.Join(home, NodeLog), "nid is not set!") {
+			if !bytes.Contains(p.out.Bytes(), []byte("java.lang.ExceptionInInitializerError")) || !FileContains(filepath.Join(home, NodeLog), "nid is not set!") {
 				t.Errorf("no nid: want ExceptionInInitializerError and 'nid is not set!'; output:\n%s", p.out.Bytes())
 			}
 
 			p = start(t, jdk.Java(), home, "-Dnid=3", "-Dotter.manager.address=10.0.0.1:1099", "-Dotter.stub.aria2c=hang", "-cp", cp, NodeMainClass)
 			log := filepath.Join(home, NodeLog)
-			eventually(t, "the running line", 20*time.Second, func() bool { return fileContains(log, NodeRunning) })
+			eventually(t, "the running line", 20*time.Second, func() bool { return FileContains(log, NodeRunning) })
 			s := p.startLine(t)
 			if s.Sysprops["nid"] != "3" || s.Conf["otter.manager.address"] != "10.0.0.1:1099" {
 				t.Errorf("nid %q otter.manager.address %q", s.Sysprops["nid"], s.Conf["otter.manager.address"])
@@ -432,7 +411,7 @@ func TestStandInExitsByItself(t *testing.T) {
 		t.Errorf("exit code = %d, want 0", code)
 	}
 	log := filepath.Join(home, NodeLog)
-	if !fileContains(log, NodeRunning) || !fileContains(log, NodeDown) {
+	if !FileContains(log, NodeRunning) || !FileContains(log, NodeDown) {
 		t.Errorf("%s lacks the running or the down line", log)
 	}
 }

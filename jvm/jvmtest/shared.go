@@ -3,6 +3,7 @@ package jvmtest
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"sync"
 	"testing"
@@ -55,4 +56,26 @@ func MissingTool(t testing.TB, format string, args ...any) {
 		t.Fatalf("CI must run this test, but: %s", msg)
 	}
 	t.Skipf("SKIPPED LOUDLY: %s", msg)
+}
+
+// FreePorts returns n distinct free TCP ports on 127.0.0.1 (all held open
+// until every one is chosen, so the kernel cannot hand out one twice).
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	ports := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports
+}
+
+// FileContains reports whether the file at path holds text.
+func FileContains(path, text string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && bytes.Contains(b, []byte(text))
 }
