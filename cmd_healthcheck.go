@@ -29,10 +29,7 @@ func cmdHealthcheck(a *app, args []string) int {
 		fmt.Fprintf(a.stderr, "otter-entrypoint healthcheck: unknown endpoint %q; use livez or readyz\n", endpoint)
 		return exitUsage
 	}
-	listen, ok := a.getenv("ENTRYPOINT_LISTEN")
-	if !ok {
-		listen = probes.DefaultListen
-	}
+	listen := listenSetting(a)
 	ctx, cancel := context.WithTimeout(context.Background(), healthcheckTimeout)
 	defer cancel()
 	if err := probes.Healthcheck(ctx, listen, endpoint); err != nil {

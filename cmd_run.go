@@ -76,15 +76,10 @@ type probeSettings struct {
 }
 
 // readProbeSettings reads ENTRYPOINT_LISTEN, ENTRYPOINT_READY_CHECK,
-// ENTRYPOINT_READY_INTERVAL and ENTRYPOINT_TAIL_LOGS. An empty
-// ENTRYPOINT_LISTEN turns the server off, so it is read by hand (the env
-// library would replace an empty value by the default).
+// ENTRYPOINT_READY_INTERVAL and ENTRYPOINT_TAIL_LOGS.
 func readProbeSettings(a *app, role, otterHome, defaultCheck string) (probeSettings, []string) {
 	var problems []string
-	ps := probeSettings{listen: probes.DefaultListen, readyInterval: probes.DefaultReadyInterval}
-	if v, ok := a.getenv("ENTRYPOINT_LISTEN"); ok {
-		ps.listen = v
-	}
+	ps := probeSettings{listen: listenSetting(a), readyInterval: probes.DefaultReadyInterval}
 	spec := defaultCheck
 	if v, ok := a.getenv("ENTRYPOINT_READY_CHECK"); ok && v != "" {
 		spec = v
@@ -115,6 +110,16 @@ func readProbeSettings(a *app, role, otterHome, defaultCheck string) (probeSetti
 	}
 	ps.tail = tail
 	return ps, problems
+}
+
+// listenSetting is ENTRYPOINT_LISTEN: unset means the default address, set
+// but empty (or off) turns the server off, which is why it is read by hand
+// (the env library would replace an empty value by the default).
+func listenSetting(a *app) string {
+	if v, ok := a.getenv("ENTRYPOINT_LISTEN"); ok {
+		return v
+	}
+	return probes.DefaultListen
 }
 
 // superviseWithProbes runs cfg under the supervisor with the probes server
