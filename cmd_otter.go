@@ -55,6 +55,9 @@ func runOtter(a *app, role string, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
+	if !*dryRun {
+		a.signals() // handlers are installed in the background meanwhile
+	}
 
 	// Settings: every problem is reported at once.
 	var (

@@ -27,6 +27,7 @@ func cmdRun(a *app, args []string) int {
 		fmt.Fprintln(a.stderr, "Usage: otter-entrypoint run -- CMD [ARGS...]")
 		return exitUsage
 	}
+	a.signals() // handlers are installed in the background meanwhile
 	var (
 		ls logSettings
 		ss supervisorSettings
@@ -152,7 +153,7 @@ func superviseWithProbes(a *app, log *zap.Logger, cfg supervisor.Config, ps prob
 		t.Start() // before the child starts, so that none of its lines is missed
 		defer t.Stop()
 	}
-	res, err := supervisor.New(cfg, log, a.now).Run(a.signals)
+	res, err := supervisor.New(cfg, log, a.now).Run(a.signals())
 	if err != nil {
 		log.Error("cannot run the command", zap.Error(err))
 		return res, exitCodeOf(err)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"otter-entrypoint/supervisor"
@@ -33,15 +34,12 @@ const (
 var version = "dev"
 
 func main() {
-	// Signal handling must be in place before anything else happens: a Go
-	// PID 1 without a handler exits on the first TERM, HUP or QUIT.
-	sigs := supervisor.Notify()
 	os.Exit(run(&app{
 		stdin:   os.Stdin,
 		stdout:  os.Stdout,
 		stderr:  os.Stderr,
 		environ: os.Environ(),
-		signals: sigs,
+		signals: sync.OnceValue(supervisor.Notify),
 		now:     time.Now,
 	}, os.Args[1:]))
 }
@@ -53,7 +51,10 @@ type app struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	environ []string
-	signals *supervisor.Signals
+	// signals starts signal handling (once) and returns its source. The
+	// commands that supervise call it first thing; the others (render,
+	// --dry-run, healthcheck, version) never pay for some 50 handlers.
+	signals func() *supervisor.Signals
 	now     func() time.Time
 }
 

@@ -82,6 +82,7 @@ func (e *StartError) ExitCode() int {
 func (s *Supervisor) Run(sigs *Signals) (Result, error) {
 	s.becomeReaper()
 	closeOnExec()
+	sigs.Wait() // every handler in place before anything is started
 	var pending []syscall.Signal
 
 	// Phase 1: before start. TERM/INT cancel; other signals wait for the child.

@@ -326,3 +326,29 @@ func rssKB(t *testing.T) int {
 	t.Fatal("no VmRSS")
 	return 0
 }
+
+func TestNotifyHandlesEverySignalOnceWaitReturns(t *testing.T) {
+	// Notify installs its handlers in the background; after Wait every
+	// forwardable signal, and CHLD, must reach C instead of the runtime's
+	// default (which would end the test binary for TERM, HUP or QUIT).
+	sigs := Notify()
+	sigs.Wait()
+	defer sigs.Stop()
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGWINCH, syscall.Signal(40), syscall.SIGCHLD} {
+		if err := syscall.Kill(os.Getpid(), sig); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.After(5 * time.Second)
+	wait:
+		for {
+			select {
+			case got := <-sigs.C:
+				if got == sig {
+					break wait
+				}
+			case <-deadline:
+				t.Fatalf("%v never reached Signals.C", sig)
+			}
+		}
+	}
+}
