@@ -104,10 +104,12 @@ func runOtter(a *app, role string, args []string) int {
 	} else {
 		log.Warn("cannot list the release's jars; using the lib/* wildcard", zap.Error(err))
 	}
-	if limit, err := jvm.ContainerMemoryLimit("/proc", "/"); err == nil {
-		opts.MemoryLimit = limit
-	} else {
-		log.Debug("no container memory limit found", zap.Error(err))
+	if jvm.NeedsMemoryLimit(jdk, opts) {
+		if limit, err := jvm.ContainerMemoryLimit("/proc", "/"); err == nil {
+			opts.MemoryLimit = limit
+		} else {
+			log.Debug("no container memory limit found", zap.Error(err))
+		}
 	}
 	if role == "node" {
 		host, _ := os.Hostname()

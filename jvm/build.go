@@ -126,7 +126,7 @@ func Build(jdk JDK, o Options) (Command, []Warning, error) {
 	logs := filepath.Join(home, "logs")
 	gcDir := filepath.Join(logs, "gc")
 	major := jdk.Major
-	modern := major >= 10 || major == 8 && jdk.Update() >= 191 // container support and *RAMPercentage
+	modern := containerAware(jdk)
 	var warnings []Warning
 
 	args := make([]string, 0, 24+len(user)+len(o.Jars))
@@ -232,6 +232,22 @@ func percentMiB(limit int64, ratio float64) int64 {
 }
 
 // lastMaxHeap finds the user's effective -Xmx / -XX:MaxHeapSize (the last one).
+// containerAware reports whether the JDK sizes its heap from the
+// container's limit by itself and knows *RAMPercentage (10+, 8u191+).
+func containerAware(jdk JDK) bool {
+	return jdk.Major >= 10 || jdk.Major == 8 && jdk.Update() >= 191
+}
+
+// NeedsMemoryLimit reports whether Build uses Options.MemoryLimit for this
+// JDK and these options: to size the heap of a JDK 8 that cannot see
+// container limits, or to warn about a -Xmx (or -XX:MaxHeapSize) in
+// JAVA_OPTIONS above the limit. Reading the limit walks /proc and the
+// cgroup tree (about a quarter of `--dry-run`'s own time), so callers skip
+// it when Build would not look at it.
+func NeedsMemoryLimit(jdk JDK, o Options) bool {
+	return !containerAware(jdk) || strings.Contains(o.JavaOptions, "-Xmx") || strings.Contains(o.JavaOptions, "MaxHeapSize")
+}
+
 func lastMaxHeap(args []string) (flag string, size int64, ok bool) {
 	for _, a := range args {
 		v, found := strings.CutPrefix(a, "-Xmx")

@@ -384,3 +384,41 @@ func TestRedacted(t *testing.T) {
 		t.Error("Redacted changed Args")
 	}
 }
+
+func TestNeedsMemoryLimitOnlySkipsWhatBuildIgnores(t *testing.T) {
+	// Whenever NeedsMemoryLimit says the limit is not needed, Build must
+	// produce the same command and warnings with and without it.
+	optsList := []string{"", "-Xms1g", "-Xmx3g", "-XX:MaxHeapSize=4g", "-Xmx256m -XX:+UseG1GC", "-XX:MaxRAMPercentage=50"}
+	skipped := 0
+	for _, jdk := range []JDK{jdk8pre, jdk8old, jdk8, jdk11, jdk17, jdk25} {
+		for _, jo := range optsList {
+			o := managerOpts()
+			o.JavaOptions = jo
+			if NeedsMemoryLimit(jdk, o) {
+				continue
+			}
+			skipped++
+			without, wWithout, err1 := Build(jdk, o)
+			o.MemoryLimit = 1 << 30
+			with, wWith, err2 := Build(jdk, o)
+			if err1 != nil || err2 != nil {
+				t.Fatalf("%s %q: %v, %v", jdk.Version, jo, err1, err2)
+			}
+			if !reflect.DeepEqual(without, with) || !reflect.DeepEqual(wWithout, wWith) {
+				t.Errorf("JDK %s, JAVA_OPTIONS %q: the limit changes the result although NeedsMemoryLimit is false:\n%v %v\n%v %v",
+					jdk.Version, jo, without.Args, wWithout, with.Args, wWith)
+			}
+		}
+	}
+	if skipped == 0 {
+		t.Fatal("NeedsMemoryLimit never skips")
+	}
+	if !NeedsMemoryLimit(jdk8old, managerOpts()) {
+		t.Error("a JDK 8 without container support needs the limit to size -Xmx")
+	}
+	o := managerOpts()
+	o.JavaOptions = "-Xmx3g"
+	if !NeedsMemoryLimit(jdk17, o) {
+		t.Error("-Xmx needs the limit for its warning")
+	}
+}
