@@ -9,17 +9,17 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
 	"otter-entrypoint/probes/hsperf"
+	"otter-entrypoint/probes/promtext"
 	"otter-entrypoint/supervisor"
 )
 
@@ -39,7 +39,6 @@ const (
 	writeTimeout      = 15 * time.Second
 	idleTimeout       = 60 * time.Second
 	maxHeaderBytes    = 16 << 10
-	metricsTimeout    = 10 * time.Second
 	metricsInFlight   = 8
 )
 
@@ -78,14 +77,15 @@ type Server struct {
 	now   func() time.Time
 	check Check
 
-	reg     *prometheus.Registry
 	handler http.Handler
 	srv     *http.Server
 	ln      net.Listener
 
 	// metrics
-	signals                *prometheus.CounterVec
-	zombies, readyFailures prometheus.Counter
+	signals                [65]atomic.Uint64 // by signal number
+	zombies, readyFailures atomic.Uint64
+	inFlight               chan struct{} // bounds concurrent scrapes
+	bootTime               func() float64
 
 	kick chan struct{}
 
@@ -138,59 +138,20 @@ func NewServer(cfg Config, log *zap.Logger, now func() time.Time) (*Server, erro
 	if s.check == nil {
 		s.check = noneCheck{}
 	}
-	s.reg = prometheus.NewRegistry()
-	// These gauges are read from the server's state at scrape time, so
-	// they can never disagree with /livez and /readyz.
-	gauge := func(name, help string, f func() float64) prometheus.GaugeFunc {
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			return f()
-		})
-	}
-	childUp := gauge("otter_entrypoint_child_up", "1 while the child (java) runs, else 0.",
-		func() float64 { return boolFloat(s.phase == phaseRunning) })
-	childStart := gauge("otter_entrypoint_child_start_time_seconds", "Start time of the child since the Unix epoch, in seconds (0 before it starts).",
-		func() float64 {
-			if s.startedAt.IsZero() {
-				return 0
-			}
-			return float64(s.startedAt.UnixNano()) / 1e9
-		})
-	ready := gauge("otter_entrypoint_ready", "1 while /readyz answers 200, else 0.",
-		func() float64 { return boolFloat(s.isReady) })
-	readyDuration := gauge("otter_entrypoint_ready_check_duration_seconds", "How long the last readiness check took, in seconds.",
-		func() float64 { return s.lastTook.Seconds() })
-	s.signals = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otter_entrypoint_signals_forwarded_total", Help: "Signals forwarded to the child, by signal."}, []string{"signal"})
-	s.zombies = prometheus.NewCounter(prometheus.CounterOpts{Name: "otter_entrypoint_zombies_reaped_total", Help: "Processes other than the child that the entrypoint reaped."})
-	s.readyFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "otter_entrypoint_ready_check_failures_total", Help: "Readiness checks that failed."})
-	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "otter_entrypoint_build_info", Help: "Version of the entrypoint and of the Go that built it; always 1."}, []string{"version", "goversion"})
-	buildInfo.WithLabelValues(cfg.Version, runtime.Version()).Set(1)
-	s.reg.MustRegister(
-		buildInfo, childUp, childStart, ready, readyDuration, s.signals, s.zombies, s.readyFailures,
-		// The Go runtime's metrics. The entrypoint's own process_* are
-		// left out: they cost a third of a scrape (procfs reads /proc/stat
-		// and net/netstat each time) for a process that barely changes.
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{PidFn: s.childPid, Namespace: "otter_java"}),
-		&jvmCollector{s: s, m: hsperf.NewMetrics(), available: prometheus.NewDesc("otter_entrypoint_jvm_perfdata_available",
-			"1 when the child's hsperfdata file could be read (jvm_* series present), else 0.", nil, nil)},
-	)
-	metrics := promhttp.InstrumentMetricHandler(s.reg, promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{
-		ErrorLog:      promLogger{log},
-		ErrorHandling: promhttp.ContinueOnError,
-		// The scrape is ~20 KB and goes over the pod network at most:
-		// gzip would cost more CPU than it saves (see the benchmarks).
-		DisableCompression:  true,
-		EnableOpenMetrics:   true,
-		MaxRequestsInFlight: metricsInFlight,
-		Timeout:             metricsTimeout,
-	}))
+	s.inFlight = make(chan struct{}, metricsInFlight)
+	s.bootTime = sync.OnceValue(func() float64 {
+		b, err := os.ReadFile("/proc/stat")
+		if err != nil {
+			return 0
+		}
+		bt, _ := parseBootTime(b)
+		return bt
+	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/livez", s.serveLivez)
 	mux.HandleFunc("/healthz", s.serveLivez)
 	mux.HandleFunc("/readyz", s.serveReadyz)
-	mux.Handle("/metrics", metrics)
+	mux.HandleFunc("/metrics", s.serveMetrics)
 	s.handler = getOrHead(mux)
 	return s, nil
 }
@@ -297,21 +258,13 @@ func (s *Server) StopRequested(sig syscall.Signal, at time.Time) {
 
 // SignalForwarded implements supervisor.Observer.
 func (s *Server) SignalForwarded(sig syscall.Signal) {
-	s.signals.WithLabelValues(sigName(sig)).Inc()
+	if sig >= 1 && int(sig) < len(s.signals) {
+		s.signals[sig].Add(1)
+	}
 }
 
 // OrphanReaped implements supervisor.Observer.
-func (s *Server) OrphanReaped(pid int) { s.zombies.Inc() }
-
-// childPid is the running child's pid, for the process collector.
-func (s *Server) childPid() (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.phase != phaseRunning {
-		return 0, errors.New("the child is not running")
-	}
-	return s.pid, nil
-}
+func (s *Server) OrphanReaped(pid int) { s.zombies.Add(1) }
 
 func (s *Server) readinessLoop(ctx context.Context) {
 	defer close(s.done)
@@ -363,7 +316,7 @@ func (s *Server) runCheck(ctx context.Context) {
 		err = fmt.Errorf("timed out after %s: %w", s.cfg.ReadyTimeout, err)
 	}
 	if err != nil {
-		s.readyFailures.Inc()
+		s.readyFailures.Add(1)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -496,34 +449,76 @@ func getOrHead(next http.Handler) http.Handler {
 	})
 }
 
-// promLogger sends promhttp's errors to zap.
-type promLogger struct{ log *zap.Logger }
-
-func (l promLogger) Println(v ...any) {
-	l.log.Warn("metrics: " + strings.TrimSpace(fmt.Sprintln(v...)))
-}
-
-// jvmCollector exports the child's hsperfdata as jvm_* metrics and
-// otter_entrypoint_jvm_perfdata_available.
-type jvmCollector struct {
-	s         *Server
-	m         *hsperf.Metrics
-	available *prometheus.Desc
-}
-
-func (c *jvmCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.available
-	c.m.Describe(ch)
-}
-
-func (c *jvmCollector) Collect(ch chan<- prometheus.Metric) {
-	snap := c.s.readPerfData()
-	if snap == nil {
-		ch <- prometheus.MustNewConstMetric(c.available, prometheus.GaugeValue, 0)
+// serveMetrics answers /metrics: Prometheus text, or OpenMetrics when the
+// scraper asks for it. More than metricsInFlight scrapes at once get 503.
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	select {
+	case s.inFlight <- struct{}{}:
+		defer func() { <-s.inFlight }()
+	default:
+		writeText(w, http.StatusServiceUnavailable, "too many scrapes in flight; try again")
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(c.available, prometheus.GaugeValue, 1)
-	c.m.Emit(hsperf.Summarize(snap), ch)
+	format := promtext.Negotiate(r.Header.Get("Accept"))
+	body := s.gather(format)
+	h := w.Header()
+	h.Set("Content-Type", format.ContentType())
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// gather writes every metric in format f. The gauges of the child's state
+// are read from the server's state at scrape time, so they can never
+// disagree with /livez and /readyz.
+func (s *Server) gather(f promtext.Format) []byte {
+	s.mu.Lock()
+	running, pid, started, ready, took := s.phase == phaseRunning, s.pid, s.startedAt, s.isReady, s.lastTook
+	s.mu.Unlock()
+	w := promtext.NewWriter(f)
+	gauge := func(name, help string, v float64) {
+		w.Family(name, promtext.Gauge, help)
+		w.Sample(name, v)
+	}
+	counter := func(name, help string, v uint64) {
+		w.Family(name, promtext.Counter, help)
+		w.Sample(name, float64(v))
+	}
+	w.Family("otter_entrypoint_build_info", promtext.Gauge, "Version of the entrypoint and of the Go that built it; always 1.")
+	w.Sample("otter_entrypoint_build_info", 1, "goversion", runtime.Version(), "version", s.cfg.Version)
+	gauge("otter_entrypoint_child_up", "1 while the child (java) runs, else 0.", boolFloat(running))
+	startTime := 0.0
+	if !started.IsZero() {
+		startTime = float64(started.UnixNano()) / 1e9
+	}
+	gauge("otter_entrypoint_child_start_time_seconds", "Start time of the child since the Unix epoch, in seconds (0 before it starts).", startTime)
+	gauge("otter_entrypoint_ready", "1 while /readyz answers 200, else 0.", boolFloat(ready))
+	gauge("otter_entrypoint_ready_check_duration_seconds", "How long the last readiness check took, in seconds.", took.Seconds())
+	counter("otter_entrypoint_ready_check_failures_total", "Readiness checks that failed.", s.readyFailures.Load())
+	counter("otter_entrypoint_zombies_reaped_total", "Processes other than the child that the entrypoint reaped.", s.zombies.Load())
+	w.Family("otter_entrypoint_signals_forwarded_total", promtext.Counter, "Signals forwarded to the child, by signal.")
+	for n := range s.signals {
+		if v := s.signals[n].Load(); v > 0 {
+			w.Sample("otter_entrypoint_signals_forwarded_total", float64(v), "signal", sigName(syscall.Signal(n)))
+		}
+	}
+
+	snap := s.readPerfData()
+	gauge("otter_entrypoint_jvm_perfdata_available", "1 when the child's hsperfdata file could be read (jvm_* series present), else 0.", boolFloat(snap != nil))
+	if snap != nil {
+		hsperf.WriteMetrics(w, hsperf.Summarize(snap))
+	}
+	if running {
+		if st, err := readProcStat("/proc", strconv.Itoa(pid)); err == nil {
+			writeProcess(w, "otter_java_process", st, s.bootTime())
+		}
+	}
+	if st, err := readProcStat("/proc", "self"); err == nil {
+		writeProcess(w, "process", st, s.bootTime())
+	}
+	writeGo(w)
+	return w.Bytes()
 }
 
 // readPerfData reads the running child's hsperfdata file, or returns nil.

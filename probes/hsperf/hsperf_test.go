@@ -11,8 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"otter-entrypoint/probes/promtext"
 )
 
 // entry describes one counter for build.
@@ -240,17 +243,30 @@ func TestParseReplacesInvalidUTF8(t *testing.T) {
 	if v, _ := s.String("java.property.java.vm.vendor"); v != "Eclipse A\uFFFDoptium" {
 		t.Errorf("vendor = %q", v)
 	}
-	// The garbled names become labels: collecting must not panic and must
-	// keep the series.
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(collectorFunc{m: NewMetrics(), j: Summarize(s)})
-	mfs, err := reg.Gather()
+	// The garbled names become labels: the exposition must stay valid
+	// UTF-8 that Prometheus parses, and keep the series.
+	mfs := parseMetrics(t, Summarize(s))
+	gc := mfs["jvm_gc_collection_seconds"]
+	if gc == nil || len(gc.Metric) != 1 || gc.Metric[0].GetSummary().GetSampleCount() != 3 {
+		t.Fatalf("jvm_gc_collection_seconds = %v", gc)
+	}
+	if l := gc.Metric[0].Label[0].GetValue(); l != "\uFFFD" {
+		t.Errorf("gc label %q", l)
+	}
+}
+
+// parseMetrics writes j as the classic text format and parses it with
+// Prometheus' own parser.
+func parseMetrics(t testing.TB, j JVM) map[string]*dto.MetricFamily {
+	t.Helper()
+	w := promtext.NewWriter(promtext.Text)
+	WriteMetrics(w, j)
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(bytes.NewReader(w.Bytes()))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Prometheus cannot parse the metrics: %v\n%s", err, w.Bytes())
 	}
-	if len(mfs) == 0 {
-		t.Error("no metrics")
-	}
+	return mfs
 }
 
 func TestReadFile(t *testing.T) {
@@ -370,54 +386,55 @@ func TestSummarizeEmpty(t *testing.T) {
 	}
 }
 
-func TestMetricsLintAndNames(t *testing.T) {
+func TestMetricsNamesAndValues(t *testing.T) {
 	s, err := Parse(fixtures(t)["jdk17-g1"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := collectorFunc{m: NewMetrics(), j: Summarize(s)}
-	problems, err := testutil.CollectAndLint(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
-		t.Errorf("lint: %s: %s", p.Metric, p.Text)
-	}
+	mfs := parseMetrics(t, Summarize(s))
 	want := []string{"jvm_memory_used_bytes", "jvm_memory_committed_bytes", "jvm_memory_max_bytes",
 		"jvm_memory_pool_used_bytes", "jvm_gc_collection_seconds", "jvm_threads_current", "jvm_threads_daemon",
-		"jvm_threads_peak", "jvm_classes_currently_loaded", "jvm_info"}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, mf := range mfs {
-		got = append(got, mf.GetName())
-	}
+		"jvm_threads_peak", "jvm_threads_started_total", "jvm_classes_currently_loaded", "jvm_classes_loaded_total", "jvm_info"}
 	for _, w := range want {
-		if !slices.Contains(got, w) {
-			t.Errorf("families %q lack %q", got, w)
+		if mfs[w] == nil {
+			t.Errorf("no family %q", w)
 		}
 	}
-	expected := `
-# HELP jvm_threads_daemon Daemon thread count of a JVM.
-# TYPE jvm_threads_daemon gauge
-jvm_threads_daemon 7
-`
-	if err := testutil.CollectAndCompare(c, strings.NewReader(expected), "jvm_threads_daemon"); err != nil {
-		t.Error(err)
+	if mf := mfs["jvm_threads_daemon"]; mf == nil || mf.GetType() != dto.MetricType_GAUGE || mf.Metric[0].GetGauge().GetValue() != 7 {
+		t.Errorf("jvm_threads_daemon = %v, want the gauge 7", mf)
+	}
+	if mf := mfs["jvm_threads_started_total"]; mf == nil || mf.GetType() != dto.MetricType_COUNTER {
+		t.Errorf("jvm_threads_started_total = %v, want a counter", mf)
+	}
+	if mf := mfs["jvm_gc_collection_seconds"]; mf == nil || mf.GetType() != dto.MetricType_SUMMARY {
+		t.Errorf("jvm_gc_collection_seconds = %v, want a summary", mf)
+	}
+	heap := false
+	for _, m := range mfs["jvm_memory_used_bytes"].GetMetric() {
+		if m.Label[0].GetName() == "area" && m.Label[0].GetValue() == "heap" {
+			heap = true
+		}
+	}
+	if !heap {
+		t.Error(`no jvm_memory_used_bytes{area="heap"}`)
 	}
 }
 
-type collectorFunc struct {
-	m *Metrics
-	j JVM
+func TestMetricsRepeatedNamesKeepOneSeries(t *testing.T) {
+	// Prometheus rejects a scrape with two series of the same labels; a
+	// garbled file may name two pools or collectors alike.
+	j := JVM{
+		Pools: []Pool{{Name: "Eden", Usage: Usage{Used: 1}}, {Name: "Eden", Usage: Usage{Used: 2}}},
+		GCs:   []GC{{Name: "G1", Count: 1}, {Name: "G1", Count: 2}},
+	}
+	mfs := parseMetrics(t, j)
+	if n := len(mfs["jvm_memory_pool_used_bytes"].GetMetric()); n != 1 {
+		t.Errorf("%d pool series, want 1", n)
+	}
+	if n := len(mfs["jvm_gc_collection_seconds"].GetMetric()); n != 1 {
+		t.Errorf("%d gc series, want 1", n)
+	}
 }
-
-func (c collectorFunc) Describe(ch chan<- *prometheus.Desc) { c.m.Describe(ch) }
-func (c collectorFunc) Collect(ch chan<- prometheus.Metric) { c.m.Emit(c.j, ch) }
 
 func FuzzParse(f *testing.F) {
 	for _, b := range fixtures(f) {
@@ -439,8 +456,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		j := Summarize(s)
-		ch := make(chan prometheus.Metric, 4096)
-		NewMetrics().Emit(j, ch)
+		// Whatever the file holds, the metrics parse.
+		parseMetrics(t, Summarize(s))
 	})
 }

@@ -1,91 +1,87 @@
 package hsperf
 
-import "github.com/prometheus/client_golang/prometheus"
+import "otter-entrypoint/probes/promtext"
 
-// Metrics turns a JVM summary into Prometheus metrics named as Prometheus'
-// Java client names them (jvm_memory_used_bytes{area}, jvm_gc_collection_seconds{gc}...).
-// It holds only immutable descriptors; one value serves every scrape.
-type Metrics struct {
-	memUsed, memCommitted, memMax           *prometheus.Desc
-	poolUsed, poolCommitted, poolMax        *prometheus.Desc
-	gc                                      *prometheus.Desc
-	threads, daemon, peak, started          *prometheus.Desc
-	classes, classesLoaded, classesUnloaded *prometheus.Desc
-	info                                    *prometheus.Desc
-}
-
-// NewMetrics creates the descriptors.
-func NewMetrics() *Metrics {
-	d := prometheus.NewDesc
-	area, pool := []string{"area"}, []string{"pool"}
-	return &Metrics{
-		memUsed:         d("jvm_memory_used_bytes", "Used bytes of a given JVM memory area (from hsperfdata).", area, nil),
-		memCommitted:    d("jvm_memory_committed_bytes", "Committed bytes of a given JVM memory area (from hsperfdata).", area, nil),
-		memMax:          d("jvm_memory_max_bytes", "Max bytes of a given JVM memory area (from hsperfdata; -1 if undefined).", area, nil),
-		poolUsed:        d("jvm_memory_pool_used_bytes", "Used bytes of a given JVM memory pool (from hsperfdata).", pool, nil),
-		poolCommitted:   d("jvm_memory_pool_committed_bytes", "Committed bytes of a given JVM memory pool (from hsperfdata).", pool, nil),
-		poolMax:         d("jvm_memory_pool_max_bytes", "Max bytes of a given JVM memory pool (from hsperfdata).", pool, nil),
-		gc:              d("jvm_gc_collection_seconds", "Time spent in a given JVM garbage collector in seconds (pauses, from hsperfdata).", []string{"gc"}, nil),
-		threads:         d("jvm_threads_current", "Current thread count of a JVM.", nil, nil),
-		daemon:          d("jvm_threads_daemon", "Daemon thread count of a JVM.", nil, nil),
-		peak:            d("jvm_threads_peak", "Peak thread count of a JVM.", nil, nil),
-		started:         d("jvm_threads_started_total", "Started thread count of a JVM.", nil, nil),
-		classes:         d("jvm_classes_currently_loaded", "The number of classes that are currently loaded in the JVM.", nil, nil),
-		classesLoaded:   d("jvm_classes_loaded_total", "The total number of classes that have been loaded since the JVM has started execution.", nil, nil),
-		classesUnloaded: d("jvm_classes_unloaded_total", "The total number of classes that have been unloaded since the JVM has started execution.", nil, nil),
-		info:            d("jvm_info", "JVM version info.", []string{"version", "vendor", "runtime"}, nil),
-	}
-}
-
-// Describe sends every descriptor.
-func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.memUsed, m.memCommitted, m.memMax, m.poolUsed, m.poolCommitted,
-		m.poolMax, m.gc, m.threads, m.daemon, m.peak, m.started, m.classes, m.classesLoaded, m.classesUnloaded, m.info} {
-		ch <- d
-	}
-}
-
-// Emit sends the metrics of j.
-func (m *Metrics) Emit(j JVM, ch chan<- prometheus.Metric) {
-	// A metric that cannot be built (a label the JVM garbled) is dropped,
-	// never a panic.
-	send := func(m prometheus.Metric, err error) {
-		if err == nil {
-			ch <- m
-		}
-	}
-	g := func(d *prometheus.Desc, v int64, labels ...string) {
-		send(prometheus.NewConstMetric(d, prometheus.GaugeValue, float64(v), labels...))
-	}
-	c := func(d *prometheus.Desc, v int64) {
-		send(prometheus.NewConstMetric(d, prometheus.CounterValue, float64(v)))
-	}
-	for _, a := range []struct {
+// WriteMetrics writes j as Prometheus metrics named as Prometheus' Java
+// client names them (jvm_memory_used_bytes{area}, jvm_gc_collection_seconds{gc}...),
+// so that existing JVM dashboards work.
+func WriteMetrics(w *promtext.Writer, j JVM) {
+	areas := []struct {
 		name string
 		u    Usage
-	}{{"heap", j.Heap}, {"nonheap", j.NonHeap}} {
-		g(m.memUsed, a.u.Used, a.name)
-		g(m.memCommitted, a.u.Committed, a.name)
-		g(m.memMax, a.u.Max, a.name)
+	}{{"heap", j.Heap}, {"nonheap", j.NonHeap}}
+	for _, f := range []struct {
+		name, help string
+		v          func(Usage) int64
+	}{
+		{"jvm_memory_used_bytes", "Used bytes of a given JVM memory area (from hsperfdata).", func(u Usage) int64 { return u.Used }},
+		{"jvm_memory_committed_bytes", "Committed bytes of a given JVM memory area (from hsperfdata).", func(u Usage) int64 { return u.Committed }},
+		{"jvm_memory_max_bytes", "Max bytes of a given JVM memory area (from hsperfdata; -1 if undefined).", func(u Usage) int64 { return u.Max }},
+	} {
+		w.Family(f.name, promtext.Gauge, f.help)
+		for _, a := range areas {
+			w.Sample(f.name, float64(f.v(a.u)), "area", a.name)
+		}
 	}
-	for _, p := range j.Pools {
-		g(m.poolUsed, p.Used, p.Name)
-		g(m.poolCommitted, p.Committed, p.Name)
-		g(m.poolMax, p.Max, p.Name)
+	if len(j.Pools) > 0 {
+		for _, f := range []struct {
+			name, help string
+			v          func(Pool) int64
+		}{
+			{"jvm_memory_pool_used_bytes", "Used bytes of a given JVM memory pool (from hsperfdata).", func(p Pool) int64 { return p.Used }},
+			{"jvm_memory_pool_committed_bytes", "Committed bytes of a given JVM memory pool (from hsperfdata).", func(p Pool) int64 { return p.Committed }},
+			{"jvm_memory_pool_max_bytes", "Max bytes of a given JVM memory pool (from hsperfdata).", func(p Pool) int64 { return p.Max }},
+		} {
+			w.Family(f.name, promtext.Gauge, f.help)
+			for _, p := range uniquePools(j.Pools) {
+				w.Sample(f.name, float64(f.v(p)), "pool", p.Name)
+			}
+		}
 	}
-	for _, gc := range j.GCs {
-		send(prometheus.NewConstSummary(m.gc, uint64(max(gc.Count, 0)), gc.Seconds, nil, gc.Name))
+	if len(j.GCs) > 0 {
+		w.Family("jvm_gc_collection_seconds", promtext.Summary, "Time spent in a given JVM garbage collector in seconds (pauses, from hsperfdata).")
+		seen := map[string]bool{}
+		for _, gc := range j.GCs {
+			if seen[gc.Name] {
+				continue // one series per label set; a garbled file may repeat a name
+			}
+			seen[gc.Name] = true
+			w.Summary("jvm_gc_collection_seconds", nil, gc.Seconds, uint64(max(gc.Count, 0)), "gc", gc.Name)
+		}
+	}
+	gauge := func(name, help string, v int64) {
+		w.Family(name, promtext.Gauge, help)
+		w.Sample(name, float64(v))
+	}
+	counter := func(name, help string, v int64) {
+		w.Family(name, promtext.Counter, help)
+		w.Sample(name, float64(v))
 	}
 	if j.HasThreads {
-		g(m.threads, j.ThreadsLive)
-		g(m.daemon, j.ThreadsDaemon)
-		g(m.peak, j.ThreadsPeak)
-		c(m.started, j.ThreadsStarted)
+		gauge("jvm_threads_current", "Current thread count of a JVM.", j.ThreadsLive)
+		gauge("jvm_threads_daemon", "Daemon thread count of a JVM.", j.ThreadsDaemon)
+		gauge("jvm_threads_peak", "Peak thread count of a JVM.", j.ThreadsPeak)
+		counter("jvm_threads_started_total", "Started thread count of a JVM.", j.ThreadsStarted)
 	}
 	if j.HasClasses {
-		g(m.classes, j.ClassesLoaded)
-		c(m.classesLoaded, j.ClassesLoadedTotal)
-		c(m.classesUnloaded, j.ClassesUnloadedTotal)
+		gauge("jvm_classes_currently_loaded", "The number of classes that are currently loaded in the JVM.", j.ClassesLoaded)
+		counter("jvm_classes_loaded_total", "The total number of classes that have been loaded since the JVM has started execution.", j.ClassesLoadedTotal)
+		counter("jvm_classes_unloaded_total", "The total number of classes that have been unloaded since the JVM has started execution.", j.ClassesUnloadedTotal)
 	}
-	send(prometheus.NewConstMetric(m.info, prometheus.GaugeValue, 1, j.Version, j.Vendor, j.Runtime))
+	w.Family("jvm_info", promtext.Gauge, "JVM version info.")
+	w.Sample("jvm_info", 1, "runtime", j.Runtime, "vendor", j.Vendor, "version", j.Version)
+}
+
+// uniquePools drops pools whose name repeats an earlier one: Prometheus
+// rejects a scrape with two series of the same labels.
+func uniquePools(pools []Pool) []Pool {
+	seen := make(map[string]bool, len(pools))
+	out := pools[:0:0]
+	for _, p := range pools {
+		if !seen[p.Name] {
+			seen[p.Name] = true
+			out = append(out, p)
+		}
+	}
+	return out
 }
