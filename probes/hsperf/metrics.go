@@ -6,37 +6,13 @@ import "otter-entrypoint/probes/promtext"
 // client names them (jvm_memory_used_bytes{area}, jvm_gc_collection_seconds{gc}...),
 // so that existing JVM dashboards work.
 func WriteMetrics(w *promtext.Writer, j JVM) {
-	areas := []struct {
-		name string
-		u    Usage
-	}{{"heap", j.Heap}, {"nonheap", j.NonHeap}}
-	for _, f := range []struct {
-		name, help string
-		v          func(Usage) int64
-	}{
-		{"jvm_memory_used_bytes", "Used bytes of a given JVM memory area (from hsperfdata).", func(u Usage) int64 { return u.Used }},
-		{"jvm_memory_committed_bytes", "Committed bytes of a given JVM memory area (from hsperfdata).", func(u Usage) int64 { return u.Committed }},
-		{"jvm_memory_max_bytes", "Max bytes of a given JVM memory area (from hsperfdata; -1 if undefined).", func(u Usage) int64 { return u.Max }},
-	} {
-		w.Family(f.name, promtext.Gauge, f.help)
-		for _, a := range areas {
-			w.Sample(f.name, float64(f.v(a.u)), "area", a.name)
-		}
-	}
+	writeUsage(w, "jvm_memory", "area", "; -1 if undefined", []named{{"heap", j.Heap}, {"nonheap", j.NonHeap}})
 	if len(j.Pools) > 0 {
-		for _, f := range []struct {
-			name, help string
-			v          func(Pool) int64
-		}{
-			{"jvm_memory_pool_used_bytes", "Used bytes of a given JVM memory pool (from hsperfdata).", func(p Pool) int64 { return p.Used }},
-			{"jvm_memory_pool_committed_bytes", "Committed bytes of a given JVM memory pool (from hsperfdata).", func(p Pool) int64 { return p.Committed }},
-			{"jvm_memory_pool_max_bytes", "Max bytes of a given JVM memory pool (from hsperfdata).", func(p Pool) int64 { return p.Max }},
-		} {
-			w.Family(f.name, promtext.Gauge, f.help)
-			for _, p := range uniquePools(j.Pools) {
-				w.Sample(f.name, float64(f.v(p)), "pool", p.Name)
-			}
+		pools := make([]named, 0, len(j.Pools))
+		for _, p := range uniquePools(j.Pools) {
+			pools = append(pools, named{p.Name, p.Usage})
 		}
+		writeUsage(w, "jvm_memory_pool", "pool", "", pools)
 	}
 	if len(j.GCs) > 0 {
 		w.Family("jvm_gc_collection_seconds", promtext.Summary, "Time spent in a given JVM garbage collector in seconds (pauses, from hsperfdata).")
@@ -70,6 +46,30 @@ func WriteMetrics(w *promtext.Writer, j JVM) {
 	}
 	w.Family("jvm_info", promtext.Gauge, "JVM version info.")
 	w.Sample("jvm_info", 1, "runtime", j.Runtime, "vendor", j.Vendor, "version", j.Version)
+}
+
+type named struct {
+	name string
+	u    Usage
+}
+
+// writeUsage writes the used, committed and max families of prefix, one
+// series per item labelled label=name.
+func writeUsage(w *promtext.Writer, prefix, label, maxNote string, items []named) {
+	for _, f := range []struct {
+		suffix, word, note string
+		v                  func(Usage) int64
+	}{
+		{"_used_bytes", "Used", "", func(u Usage) int64 { return u.Used }},
+		{"_committed_bytes", "Committed", "", func(u Usage) int64 { return u.Committed }},
+		{"_max_bytes", "Max", maxNote, func(u Usage) int64 { return u.Max }},
+	} {
+		name := prefix + f.suffix
+		w.Family(name, promtext.Gauge, f.word+" bytes of a given JVM memory "+label+" (from hsperfdata"+f.note+").")
+		for _, it := range items {
+			w.Sample(name, float64(f.v(it.u)), label, it.name)
+		}
+	}
 }
 
 // uniquePools drops pools whose name repeats an earlier one: Prometheus
