@@ -48,9 +48,19 @@ func TestReadProcStatOfARealProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	st, err := readProcStat("/proc", strconv.Itoa(cmd.Process.Pid))
-	if err != nil {
-		t.Fatal(err)
+	// Right after exec the new image may have no page resident yet: wait
+	// until the loader has run.
+	var st procStat
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		var err error
+		st, err = readProcStat("/proc", strconv.Itoa(cmd.Process.Pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.rss > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
 	}
 	if st.rss <= 0 || st.vsize <= 0 || st.openFDs < 3 || st.maxFDs <= 0 {
 		t.Errorf("sleep: %+v", st)
