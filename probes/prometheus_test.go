@@ -3,7 +3,6 @@ package probes
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -62,7 +61,7 @@ func TestARealPrometheusScrapesUs(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := jvmtest.FreePorts(t, 1)[0]
 	api := "http://127.0.0.1:" + strconv.Itoa(port)
 	prom := exec.Command(promBin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address=127.0.0.1:"+strconv.Itoa(port))
@@ -130,14 +129,4 @@ func TestARealPrometheusScrapesUs(t *testing.T) {
 	if len(accepts) == 0 || !strings.Contains(accepts[0], "application/openmetrics-text") || !strings.HasPrefix(served[0], "application/openmetrics-text") {
 		t.Errorf("Prometheus asked %q and got %q; want OpenMetrics negotiated", accepts, served)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
