@@ -37,21 +37,10 @@ const (
 )
 
 // keyIndex answers which known key (from the base file and the config
-// directory) a variable name designates.
+// directory) a variable name designates. Result.keyIndex builds it.
 type keyIndex struct {
-	keys  []string            // every known key, in file order, no duplicates
-	exact map[string]struct{} // the known keys
-}
-
-func newKeyIndex(keys []string) *keyIndex {
-	ix := &keyIndex{exact: make(map[string]struct{}, len(keys))}
-	for _, k := range keys {
-		if _, dup := ix.exact[k]; !dup {
-			ix.exact[k] = struct{}{}
-			ix.keys = append(ix.keys, k)
-		}
-	}
-	return ix
+	keys  []string       // every known key, in file order, no duplicates
+	exact map[string]int // each key of keys and its place there
 }
 
 // snakeKeys returns the known keys equal to name in canonical form, sorted.

@@ -5,6 +5,18 @@ import (
 	"testing"
 )
 
+// newKeyIndex indexes keys as Result.keyIndex does, dropping repeats.
+func newKeyIndex(keys []string) *keyIndex {
+	ix := &keyIndex{exact: make(map[string]int, len(keys))}
+	for _, k := range keys {
+		if _, dup := ix.exact[k]; !dup {
+			ix.exact[k] = len(ix.keys)
+			ix.keys = append(ix.keys, k)
+		}
+	}
+	return ix
+}
+
 func testIndex() *keyIndex {
 	return newKeyIndex([]string{
 		"otter.domainName", "otter.port", "otter.zookeeper.sessionTimeout", "otter.zookeeper.cluster.default",

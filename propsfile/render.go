@@ -125,15 +125,11 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 		}
 	}
 
-	known := make([]string, len(r.entries))
-	for i, e := range r.entries {
-		known[i] = e.Key
-	}
 	reservedNames := map[string]struct{}{}
 	for _, n := range append(ReservedEnv(), opts.Reserved...) {
 		reservedNames[n] = struct{}{}
 	}
-	for _, s := range collectEnv(opts.Environ, newKeyIndex(known), reservedNames, readSecret, &probs, log) {
+	for _, s := range collectEnv(opts.Environ, r.keyIndex(), reservedNames, readSecret, &probs, log) {
 		r.set(s.key, s.value, s.src)
 	}
 
@@ -271,6 +267,17 @@ func (r *Result) merge(f *File, src Source, path string, log *zap.Logger) {
 	}
 }
 
+// keyIndex indexes the keys set so far. It shares r.index, which already
+// maps each key to its place in r.entries, so it holds only until the next
+// set adds a key.
+func (r *Result) keyIndex() *keyIndex {
+	keys := make([]string, len(r.entries))
+	for i, e := range r.entries {
+		keys[i] = e.Key
+	}
+	return &keyIndex{keys: keys, exact: r.index}
+}
+
 func (r *Result) set(key, value string, src Source) {
 	if i, ok := r.index[key]; ok {
 		e := &r.entries[i]
@@ -328,17 +335,11 @@ func (e Entry) shown(showSecrets bool) string {
 	return e.Value
 }
 
-// File returns the rendered file: a header, the base file's comments, blank
-// lines and keys in their order (a key whose value came from another source
-// gets a comment naming it), then the added keys, each after a comment
-// naming its source. Secret values are replaced by Mask unless showSecrets.
-func (r *Result) File(showSecrets bool) *File {
-	f := &File{Items: make([]Item, 0, len(r.baseItems)+2*len(r.entries)-r.numBase+8)}
-	r.walk(showSecrets, func(it Item) { f.Items = append(f.Items, it) })
-	return f
-}
-
-// Bytes is File(showSecrets).Bytes(): the pure-ASCII file text.
+// Bytes returns the rendered file as pure-ASCII text: a header, the base
+// file's comments, blank lines and keys in their order (a key whose value
+// came from another source gets a comment naming it), then the added keys,
+// each after a comment naming its source. Secret values are replaced by Mask
+// unless showSecrets.
 func (r *Result) Bytes(showSecrets bool) []byte {
 	n := 512
 	for _, it := range r.baseItems {
