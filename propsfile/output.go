@@ -17,10 +17,11 @@ import (
 // <dir>/otter.properties with mode 0600, creating dir (0700) when needed.
 // A temporary file in dir is written, the old file unlinked and the new one
 // renamed into place, so a reader sees the old file, none or the new one,
-// never a part; when writing fails the temporary file is removed and any
-// previous file is left as it was. Nothing is fsynced: the file is rendered again at every start,
-// before java reads it, so surviving a power loss buys nothing, and the two
-// syncs were a third of `manager --dry-run`'s time.
+// never a part; when the temporary file cannot be written it is removed and
+// any previous file is left as it was. Nothing is fsynced: the file is
+// rendered again at every start, before java reads it, so surviving a power
+// loss buys nothing, and the two syncs were a third of `manager --dry-run`'s
+// time.
 func (r *Result) WriteFile(dir string) (path string, err error) {
 	return writeFileAtomic(dir, FileName, r.Bytes(true))
 }
@@ -55,8 +56,7 @@ func writeFileAtomic(dir, name string, data []byte) (path string, err error) {
 	// Nothing reads the file while the entrypoint writes it: java starts
 	// after.
 	if uerr := syscall.Unlink(path); uerr != nil && !errors.Is(uerr, syscall.ENOENT) {
-		err = fmt.Errorf("write %s: %w", path, uerr)
-		return "", err
+		return "", fmt.Errorf("write %s: %w", path, uerr)
 	}
 	if err = os.Rename(tmp, path); err != nil {
 		return "", fmt.Errorf("write %s: %w", path, err)
