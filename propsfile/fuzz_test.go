@@ -11,6 +11,31 @@ import (
 // asWritten is what the writer stores for s: invalid UTF-8 bytes become U+FFFD.
 func asWritten(s string) string { return string([]rune(s)) }
 
+// rewrite writes f and parses the text again, failing unless the text is
+// printable ASCII that Parse accepts.
+func rewrite(t *testing.T, f *File) (out []byte, back *File) {
+	t.Helper()
+	out = f.Bytes()
+	if !isPrintableASCII(out) {
+		t.Fatalf("written file is not printable ASCII: %q", out)
+	}
+	back, err := Parse(out)
+	if err != nil {
+		t.Fatalf("Parse of the written file: %v\n%q", err, out)
+	}
+	return out, back
+}
+
+// countItems counts f's items of kind k.
+func countItems(f *File, k ItemKind) (n int) {
+	for _, it := range f.Items {
+		if it.Kind == k {
+			n++
+		}
+	}
+	return n
+}
+
 func FuzzWriteReadRoundTrip(f *testing.F) {
 	for i, c := range hardCases() {
 		f.Add(c[0], c[1], hostileComments()[i%len(hostileComments())])
@@ -22,26 +47,13 @@ func FuzzWriteReadRoundTrip(f *testing.F) {
 			{Kind: KindBlank},
 			{Kind: KindEntry, Key: "after", Value: "x"},
 		}}
-		out := file.Bytes()
-		if !isPrintableASCII(out) {
-			t.Fatalf("output is not printable ASCII: %q", out)
-		}
-		back, err := Parse(out)
-		if err != nil {
-			t.Fatalf("Parse of our own output: %v\n%q", err, out)
-		}
+		out, back := rewrite(t, file)
 		want := map[string]string{asWritten(key): asWritten(value)}
 		want["after"] = "x"
 		if got := back.Map(); !reflect.DeepEqual(got, want) {
 			t.Fatalf("round trip of (%q, %q) with comment %q:\n got %q\nwant %q\nfile %q", key, value, comment, got, want, out)
 		}
-		comments := 0
-		for _, it := range back.Items {
-			if it.Kind == KindComment {
-				comments++
-			}
-		}
-		if comments != 1 {
+		if comments := countItems(back, KindComment); comments != 1 {
 			t.Fatalf("comment %q came back as %d comments: %q", comment, comments, out)
 		}
 	})
@@ -67,27 +79,12 @@ func FuzzParse(f *testing.F) {
 		}
 		// Whatever was read, writing it and reading it again gives the same map,
 		// keys in the same order and the same number of comments.
-		out := first.Bytes()
-		if !isPrintableASCII(out) {
-			t.Fatalf("rewrite is not printable ASCII: %q", out)
-		}
-		second, err := Parse(out)
-		if err != nil {
-			t.Fatalf("Parse of the rewrite: %v\n%q", err, out)
-		}
+		out, second := rewrite(t, first)
 		if !reflect.DeepEqual(first.Map(), second.Map()) || !reflect.DeepEqual(first.Keys(), second.Keys()) {
 			t.Fatalf("rewrite changed the file:\n first %q\nsecond %q\ninput %q\nrewrite %q", first.Map(), second.Map(), data, out)
 		}
-		count := func(f *File, k ItemKind) (n int) {
-			for _, it := range f.Items {
-				if it.Kind == k {
-					n++
-				}
-			}
-			return n
-		}
-		if count(first, KindComment) != count(second, KindComment) {
-			t.Fatalf("comments: %d then %d\ninput %q\nrewrite %q", count(first, KindComment), count(second, KindComment), data, out)
+		if n1, n2 := countItems(first, KindComment), countItems(second, KindComment); n1 != n2 {
+			t.Fatalf("comments: %d then %d\ninput %q\nrewrite %q", n1, n2, data, out)
 		}
 	})
 }

@@ -298,14 +298,7 @@ func TestJavaReadsRenderedFile(t *testing.T) {
 		"otter.env.empty=",
 	}
 	r, _ := mustRender(t, Options{Role: "manager", OtterHome: home, ConfigDir: cm, Environ: env})
-	path, err := r.WriteFile(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := writeAndRead(t, r)
 	if !isPrintableASCII(data) {
 		t.Fatalf("rendered file is not printable ASCII:\n%s", data)
 	}

@@ -81,15 +81,7 @@ func TestSecretsAreMasked(t *testing.T) {
 	if !strings.Contains(explain.String(), secrets[0]) {
 		t.Errorf("Explain(true) lacks the password:\n%s", explain.String())
 	}
-	path, err := r.WriteFile(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	written, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(written, shown) {
+	if written := writeAndRead(t, r); !bytes.Equal(written, shown) {
 		t.Error("the written file must hold the real values")
 	}
 }
@@ -136,6 +128,21 @@ func TestExplainFormat(t *testing.T) {
 			t.Errorf("line %d = %q, want fields %q", i, lines[i], want)
 		}
 	}
+}
+
+// writeAndRead writes r with WriteFile into a new directory and returns
+// the file's content.
+func writeAndRead(t *testing.T, r *Result) []byte {
+	t.Helper()
+	path, err := r.WriteFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 // listDir names the entries of dir.

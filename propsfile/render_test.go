@@ -627,20 +627,10 @@ func TestResolvePlaceholders(t *testing.T) {
 }
 
 func TestResolved(t *testing.T) {
-	home := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(home, "conf"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	base := "otter.domainName = 10.0.0.5\notter.communication.manager.port = 1099\n" +
 		"otter.manager.address = ${otter.domainName}:${otter.communication.manager.port}\n" +
 		"otter.nodeHome = ${user.dir}/../\notter.x = ${otter.missing:fallback}\n"
-	if err := os.WriteFile(filepath.Join(home, "conf", "otter.properties"), []byte(base), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r, err := Render(Options{Role: "node", OtterHome: home}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _ := mustRender(t, Options{Role: "node", OtterHome: newHome(t, base)})
 	for key, want := range map[string]struct {
 		v  string
 		ok bool
