@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"otter-entrypoint/jvm/jvmtest"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -24,6 +23,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"go.uber.org/zap"
+
+	"otter-entrypoint/jvm/jvmtest"
 )
 
 // jdkHome is the home of the installed JDK with that major version (17 is
@@ -153,18 +154,24 @@ func jstat(t testing.TB, javaHome, option string, pid int) map[string]float64 {
 // scrapeFamilies scrapes /metrics and parses it.
 func scrapeFamilies(t testing.TB, h http.Handler) (map[string]*dto.MetricFamily, string) {
 	t.Helper()
-	rec := newRecorder()
-	req, _ := http.NewRequest(http.MethodGet, "/metrics", nil)
-	h.ServeHTTP(rec, req)
-	if rec.code != 200 {
-		t.Fatalf("/metrics = %d", rec.code)
-	}
+	text := scrape(t, h, "")
 	p := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := p.TextToMetricFamilies(bytes.NewReader(rec.body.Bytes()))
+	mfs, err := p.TextToMetricFamilies(strings.NewReader(text))
 	if err != nil {
 		t.Fatalf("parse /metrics: %v", err)
 	}
-	return mfs, rec.body.String()
+	return mfs, text
+}
+
+// watching is a server (not listening) whose child is pid.
+func watching(t testing.TB, pid int) *Server {
+	t.Helper()
+	s, err := NewServer(Config{Listen: "off"}, zap.NewNop(), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ChildStarted(pid, time.Now())
+	return s
 }
 
 // value finds a sample: name, then label pairs; for summaries the suffix
@@ -241,12 +248,8 @@ func TestJVMMetricsAgreeWithJstat(t *testing.T) {
 			home := jdkHome(t, c.major)
 			p := startPerfProbe(t, home, c.flags...)
 			p.command(t, "gc")
-			s, err := NewServer(Config{Listen: "off"}, zap.NewNop(), time.Now)
-			if err != nil {
-				t.Fatal(err)
-			}
 			pid := p.cmd.Process.Pid
-			s.ChildStarted(pid, time.Now())
+			s := watching(t, pid)
 			before, _ := scrapeFamilies(t, s.Handler())
 			gc := jstat(t, home, "-gc", pid)
 			cls := jstat(t, home, "-class", pid)
@@ -361,11 +364,7 @@ func TestPromtoolOnAScrapeWithoutJava(t *testing.T) {
 // stays 200.
 func TestPerfDataGoesAwayWithTheJVM(t *testing.T) {
 	p := startPerfProbe(t, jdkHome(t, 17))
-	s, err := NewServer(Config{Listen: "off"}, zap.NewNop(), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.ChildStarted(p.cmd.Process.Pid, time.Now())
+	s := watching(t, p.cmd.Process.Pid)
 	mfs, _ := scrapeFamilies(t, s.Handler())
 	if v, _ := value(mfs, "otter_entrypoint_jvm_perfdata_available"); v != 1 {
 		t.Fatal("perfdata not available with a live JVM")
@@ -386,11 +385,7 @@ func TestPerfDataGoesAwayWithTheJVM(t *testing.T) {
 
 func TestNoPerfDataWithUsePerfDataOff(t *testing.T) {
 	p := startPerfProbe(t, jvmtest.AnyJDK(t).Home, "-XX:-UsePerfData")
-	s, err := NewServer(Config{Listen: "off"}, zap.NewNop(), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.ChildStarted(p.cmd.Process.Pid, time.Now())
+	s := watching(t, p.cmd.Process.Pid)
 	mfs, text := scrapeFamilies(t, s.Handler())
 	if v, ok := value(mfs, "otter_entrypoint_jvm_perfdata_available"); !ok || v != 0 {
 		t.Errorf("perfdata_available = %v, %v", v, ok)
@@ -421,11 +416,7 @@ func (r *recorder) WriteHeader(c int)           { r.code = c }
 // otter_java_process_*, hsperfdata jvm_*). Reports the median and p99.
 func BenchmarkMetricsLiveJVM(b *testing.B) {
 	p := startPerfProbe(b, jdkHome(b, 17))
-	s, err := NewServer(Config{Listen: "off"}, zap.NewNop(), time.Now)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s.ChildStarted(p.cmd.Process.Pid, time.Now())
+	s := watching(b, p.cmd.Process.Pid)
 	req, _ := http.NewRequest(http.MethodGet, "/metrics", nil)
 	req.Header.Set("Accept-Encoding", "gzip") // as Prometheus asks
 	durs := make([]time.Duration, 0, b.N)

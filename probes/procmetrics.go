@@ -72,32 +72,26 @@ func parseStat(b []byte, pageSize int) (procStat, error) {
 	if len(f) <= rss {
 		return procStat{}, errStat
 	}
-	num := func(k int) (float64, error) {
-		n, err := strconv.ParseUint(string(f[k]), 10, 64)
-		return float64(n), err
-	}
-	var st procStat
 	var vals [5]float64
 	for j, k := range []int{utime, stime, start, vsize, rss} {
-		v, err := num(k)
-		if err != nil {
-			if k != rss {
-				return procStat{}, errStat
-			}
+		n, err := strconv.ParseUint(string(f[k]), 10, 64)
+		if err != nil && k == rss {
 			// rss is signed in the kernel's format.
-			n, err := strconv.ParseInt(string(f[k]), 10, 64)
-			if err != nil {
-				return procStat{}, errStat
-			}
-			v = float64(max(n, 0))
+			var signed int64
+			signed, err = strconv.ParseInt(string(f[k]), 10, 64)
+			n = uint64(max(signed, 0))
 		}
-		vals[j] = v
+		if err != nil {
+			return procStat{}, errStat
+		}
+		vals[j] = float64(n)
 	}
-	st.cpuSeconds = (vals[0] + vals[1]) / userHZ
-	st.startSeconds = vals[2] / userHZ
-	st.vsize = vals[3]
-	st.rss = vals[4] * float64(pageSize)
-	return st, nil
+	return procStat{
+		cpuSeconds:   (vals[0] + vals[1]) / userHZ,
+		startSeconds: vals[2] / userHZ,
+		vsize:        vals[3],
+		rss:          vals[4] * float64(pageSize),
+	}, nil
 }
 
 // parseLimits reads the soft limits "Max open files" and "Max address
@@ -146,47 +140,32 @@ func parseBootTime(b []byte) (float64, bool) {
 // bootTime is the boot time in seconds since the epoch (0: unknown, and
 // then the start time is left out).
 func writeProcess(w *promtext.Writer, prefix string, st procStat, bootTime float64) {
-	w.Family(prefix+"_cpu_seconds_total", promtext.Counter, "Total user and system CPU time spent in seconds.")
-	w.Sample(prefix+"_cpu_seconds_total", st.cpuSeconds)
+	w.Counter(prefix+"_cpu_seconds_total", "Total user and system CPU time spent in seconds.", st.cpuSeconds)
 	if st.openFDs >= 0 {
-		w.Family(prefix+"_open_fds", promtext.Gauge, "Number of open file descriptors.")
-		w.Sample(prefix+"_open_fds", st.openFDs)
+		w.Gauge(prefix+"_open_fds", "Number of open file descriptors.", st.openFDs)
 	}
 	if st.maxFDs >= 0 {
-		w.Family(prefix+"_max_fds", promtext.Gauge, "Maximum number of open file descriptors.")
-		w.Sample(prefix+"_max_fds", st.maxFDs)
+		w.Gauge(prefix+"_max_fds", "Maximum number of open file descriptors.", st.maxFDs)
 	}
-	w.Family(prefix+"_virtual_memory_bytes", promtext.Gauge, "Virtual memory size in bytes.")
-	w.Sample(prefix+"_virtual_memory_bytes", st.vsize)
+	w.Gauge(prefix+"_virtual_memory_bytes", "Virtual memory size in bytes.", st.vsize)
 	if st.maxVsize >= 0 {
-		w.Family(prefix+"_virtual_memory_max_bytes", promtext.Gauge, "Maximum amount of virtual memory available in bytes.")
-		w.Sample(prefix+"_virtual_memory_max_bytes", st.maxVsize)
+		w.Gauge(prefix+"_virtual_memory_max_bytes", "Maximum amount of virtual memory available in bytes.", st.maxVsize)
 	}
-	w.Family(prefix+"_resident_memory_bytes", promtext.Gauge, "Resident memory size in bytes.")
-	w.Sample(prefix+"_resident_memory_bytes", st.rss)
+	w.Gauge(prefix+"_resident_memory_bytes", "Resident memory size in bytes.", st.rss)
 	if bootTime > 0 {
-		w.Family(prefix+"_start_time_seconds", promtext.Gauge, "Start time of the process since unix epoch in seconds.")
-		w.Sample(prefix+"_start_time_seconds", bootTime+st.startSeconds)
+		w.Gauge(prefix+"_start_time_seconds", "Start time of the process since unix epoch in seconds.", bootTime+st.startSeconds)
 	}
 }
 
 // writeGo writes the entrypoint's own Go runtime metrics, with the names
 // client_golang's Go collector used.
 func writeGo(w *promtext.Writer) {
-	gauge := func(name, help string, v float64) {
-		w.Family(name, promtext.Gauge, help)
-		w.Sample(name, v)
-	}
-	counter := func(name, help string, v float64) {
-		w.Family(name, promtext.Counter, help)
-		w.Sample(name, v)
-	}
 	w.Family("go_info", promtext.Gauge, "Information about the Go environment.")
 	w.Sample("go_info", 1, "version", runtime.Version())
-	gauge("go_goroutines", "Number of goroutines that currently exist.", float64(runtime.NumGoroutine()))
+	w.Gauge("go_goroutines", "Number of goroutines that currently exist.", float64(runtime.NumGoroutine()))
 	threads, _ := runtime.ThreadCreateProfile(nil)
-	gauge("go_threads", "Number of OS threads created.", float64(threads))
-	gauge("go_sched_gomaxprocs_threads", "The current runtime.GOMAXPROCS setting.", float64(runtime.GOMAXPROCS(0)))
+	w.Gauge("go_threads", "Number of OS threads created.", float64(threads))
+	w.Gauge("go_sched_gomaxprocs_threads", "The current runtime.GOMAXPROCS setting.", float64(runtime.GOMAXPROCS(0)))
 
 	var gc debug.GCStats
 	gc.PauseQuantiles = make([]time.Duration, 5)
@@ -200,19 +179,19 @@ func writeGo(w *promtext.Writer) {
 
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	gauge("go_memstats_alloc_bytes", "Number of heap bytes allocated and currently in use.", float64(m.Alloc))
-	counter("go_memstats_alloc_bytes_total", "Total number of heap bytes allocated, even if freed.", float64(m.TotalAlloc))
-	counter("go_memstats_mallocs_total", "Total number of heap objects allocated, both live and gc-ed.", float64(m.Mallocs))
-	counter("go_memstats_frees_total", "Total number of heap objects frees.", float64(m.Frees))
-	gauge("go_memstats_sys_bytes", "Number of bytes obtained from system.", float64(m.Sys))
-	gauge("go_memstats_heap_alloc_bytes", "Number of heap bytes allocated and currently in use.", float64(m.HeapAlloc))
-	gauge("go_memstats_heap_sys_bytes", "Number of heap bytes obtained from system.", float64(m.HeapSys))
-	gauge("go_memstats_heap_idle_bytes", "Number of heap bytes waiting to be used.", float64(m.HeapIdle))
-	gauge("go_memstats_heap_inuse_bytes", "Number of heap bytes that are in use.", float64(m.HeapInuse))
-	gauge("go_memstats_heap_released_bytes", "Number of heap bytes released to OS.", float64(m.HeapReleased))
-	gauge("go_memstats_heap_objects", "Number of currently allocated objects.", float64(m.HeapObjects))
-	gauge("go_memstats_stack_inuse_bytes", "Number of bytes obtained from system for stack allocator in non-CGO environments.", float64(m.StackInuse))
-	gauge("go_memstats_stack_sys_bytes", "Number of bytes obtained from system for stack allocator.", float64(m.StackSys))
-	gauge("go_memstats_next_gc_bytes", "Number of heap bytes when next garbage collection will take place.", float64(m.NextGC))
-	gauge("go_memstats_last_gc_time_seconds", "Number of seconds since 1970 of last garbage collection.", float64(m.LastGC)/1e9)
+	w.Gauge("go_memstats_alloc_bytes", "Number of heap bytes allocated and currently in use.", float64(m.Alloc))
+	w.Counter("go_memstats_alloc_bytes_total", "Total number of heap bytes allocated, even if freed.", float64(m.TotalAlloc))
+	w.Counter("go_memstats_mallocs_total", "Total number of heap objects allocated, both live and gc-ed.", float64(m.Mallocs))
+	w.Counter("go_memstats_frees_total", "Total number of heap objects frees.", float64(m.Frees))
+	w.Gauge("go_memstats_sys_bytes", "Number of bytes obtained from system.", float64(m.Sys))
+	w.Gauge("go_memstats_heap_alloc_bytes", "Number of heap bytes allocated and currently in use.", float64(m.HeapAlloc))
+	w.Gauge("go_memstats_heap_sys_bytes", "Number of heap bytes obtained from system.", float64(m.HeapSys))
+	w.Gauge("go_memstats_heap_idle_bytes", "Number of heap bytes waiting to be used.", float64(m.HeapIdle))
+	w.Gauge("go_memstats_heap_inuse_bytes", "Number of heap bytes that are in use.", float64(m.HeapInuse))
+	w.Gauge("go_memstats_heap_released_bytes", "Number of heap bytes released to OS.", float64(m.HeapReleased))
+	w.Gauge("go_memstats_heap_objects", "Number of currently allocated objects.", float64(m.HeapObjects))
+	w.Gauge("go_memstats_stack_inuse_bytes", "Number of bytes obtained from system for stack allocator in non-CGO environments.", float64(m.StackInuse))
+	w.Gauge("go_memstats_stack_sys_bytes", "Number of bytes obtained from system for stack allocator.", float64(m.StackSys))
+	w.Gauge("go_memstats_next_gc_bytes", "Number of heap bytes when next garbage collection will take place.", float64(m.NextGC))
+	w.Gauge("go_memstats_last_gc_time_seconds", "Number of seconds since 1970 of last garbage collection.", float64(m.LastGC)/1e9)
 }

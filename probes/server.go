@@ -477,26 +477,18 @@ func (s *Server) gather(f promtext.Format) []byte {
 	running, pid, started, ready, took := s.phase == phaseRunning, s.pid, s.startedAt, s.isReady, s.lastTook
 	s.mu.Unlock()
 	w := promtext.NewWriter(f)
-	gauge := func(name, help string, v float64) {
-		w.Family(name, promtext.Gauge, help)
-		w.Sample(name, v)
-	}
-	counter := func(name, help string, v uint64) {
-		w.Family(name, promtext.Counter, help)
-		w.Sample(name, float64(v))
-	}
 	w.Family("otter_entrypoint_build_info", promtext.Gauge, "Version of the entrypoint and of the Go that built it; always 1.")
 	w.Sample("otter_entrypoint_build_info", 1, "goversion", runtime.Version(), "version", s.cfg.Version)
-	gauge("otter_entrypoint_child_up", "1 while the child (java) runs, else 0.", boolFloat(running))
+	w.Gauge("otter_entrypoint_child_up", "1 while the child (java) runs, else 0.", boolFloat(running))
 	startTime := 0.0
 	if !started.IsZero() {
 		startTime = float64(started.UnixNano()) / 1e9
 	}
-	gauge("otter_entrypoint_child_start_time_seconds", "Start time of the child since the Unix epoch, in seconds (0 before it starts).", startTime)
-	gauge("otter_entrypoint_ready", "1 while /readyz answers 200, else 0.", boolFloat(ready))
-	gauge("otter_entrypoint_ready_check_duration_seconds", "How long the last readiness check took, in seconds.", took.Seconds())
-	counter("otter_entrypoint_ready_check_failures_total", "Readiness checks that failed.", s.readyFailures.Load())
-	counter("otter_entrypoint_zombies_reaped_total", "Processes other than the child that the entrypoint reaped.", s.zombies.Load())
+	w.Gauge("otter_entrypoint_child_start_time_seconds", "Start time of the child since the Unix epoch, in seconds (0 before it starts).", startTime)
+	w.Gauge("otter_entrypoint_ready", "1 while /readyz answers 200, else 0.", boolFloat(ready))
+	w.Gauge("otter_entrypoint_ready_check_duration_seconds", "How long the last readiness check took, in seconds.", took.Seconds())
+	w.Counter("otter_entrypoint_ready_check_failures_total", "Readiness checks that failed.", float64(s.readyFailures.Load()))
+	w.Counter("otter_entrypoint_zombies_reaped_total", "Processes other than the child that the entrypoint reaped.", float64(s.zombies.Load()))
 	w.Family("otter_entrypoint_signals_forwarded_total", promtext.Counter, "Signals forwarded to the child, by signal.")
 	for n := range s.signals {
 		if v := s.signals[n].Load(); v > 0 {
@@ -504,8 +496,11 @@ func (s *Server) gather(f promtext.Format) []byte {
 		}
 	}
 
-	snap := s.readPerfData()
-	gauge("otter_entrypoint_jvm_perfdata_available", "1 when the child's hsperfdata file could be read (jvm_* series present), else 0.", boolFloat(snap != nil))
+	var snap *hsperf.Snapshot
+	if running {
+		snap = s.readPerfData(pid, started)
+	}
+	w.Gauge("otter_entrypoint_jvm_perfdata_available", "1 when the child's hsperfdata file could be read (jvm_* series present), else 0.", boolFloat(snap != nil))
 	if snap != nil {
 		hsperf.WriteMetrics(w, hsperf.Summarize(snap))
 	}
@@ -521,20 +516,16 @@ func (s *Server) gather(f promtext.Format) []byte {
 	return w.Bytes()
 }
 
-// readPerfData reads the running child's hsperfdata file, or returns nil.
-// A missing or unreadable file is logged once per child, after the JVM had
-// time to create it.
-func (s *Server) readPerfData() *hsperf.Snapshot {
+// readPerfData reads the hsperfdata file of the running child pid, started
+// at started, or returns nil. A missing or unreadable file is logged once
+// per child, after the JVM had time to create it.
+func (s *Server) readPerfData(pid int, started time.Time) *hsperf.Snapshot {
 	s.mu.Lock()
-	pid, running, started := s.pid, s.phase == phaseRunning, s.startedAt
 	path := ""
 	if s.perfPathPid == pid {
 		path = s.perfPath
 	}
 	s.mu.Unlock()
-	if !running {
-		return nil
-	}
 	if path == "" {
 		path = FindPerfData(s.cfg.PerfDataDir, pid)
 	}
@@ -567,7 +558,7 @@ func (s *Server) readPerfData() *hsperf.Snapshot {
 // FindPerfData returns the hsperfdata file of pid under dir
 // (dir/hsperfdata_<user>/<pid>, whatever the user), or "".
 func FindPerfData(dir string, pid int) string {
-	matches, _ := filepath.Glob(filepath.Join(dir, "hsperfdata_*", fmt.Sprint(pid)))
+	matches, _ := filepath.Glob(filepath.Join(dir, "hsperfdata_*", strconv.Itoa(pid)))
 	for _, m := range matches {
 		if fi, err := os.Stat(m); err == nil && fi.Mode().IsRegular() {
 			return m

@@ -356,7 +356,7 @@ func TestProbesAnswerWithHundredsOfSlowClients(t *testing.T) {
 	}
 }
 
-func scrape(t *testing.T, h http.Handler, accept string) string {
+func scrape(t testing.TB, h http.Handler, accept string) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)

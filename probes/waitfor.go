@@ -146,7 +146,6 @@ func WaitFor(ctx context.Context, targets []string, timeout time.Duration, log *
 		case <-check.C:
 		}
 		if !now().Before(deadline) {
-			cancel()
 			return &UnavailableError{Targets: keys(pending), Timeout: timeout, Last: pending}
 		}
 	}

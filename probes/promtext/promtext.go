@@ -13,6 +13,7 @@ package promtext
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -48,10 +49,11 @@ func Negotiate(accept string) Format {
 		ok := true
 		for _, p := range strings.Split(params, ";") {
 			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-			if strings.EqualFold(k, "version") && !strings.HasPrefix(strings.TrimSpace(v), "1.") && strings.TrimSpace(v) != "0.0.1" {
+			v = strings.TrimSpace(v)
+			if strings.EqualFold(k, "version") && !strings.HasPrefix(v, "1.") && v != "0.0.1" {
 				ok = false // a version we do not write
 			}
-			if strings.EqualFold(k, "q") && strings.TrimSpace(v) == "0" {
+			if strings.EqualFold(k, "q") && v == "0" {
 				ok = false
 			}
 		}
@@ -73,8 +75,9 @@ const (
 )
 
 // Writer accumulates one exposition. Use Family before the samples of a
-// family, then Sample (or the Summary helper) for each series; Bytes ends
-// the exposition. Names are the caller's constants and are not checked;
+// family, then Sample (or the Summary helper) for each series; Gauge and
+// Counter write a family of one unlabelled sample. Bytes ends the
+// exposition. Names are the caller's constants and are not checked;
 // label values and help texts may hold anything (invalid UTF-8 is replaced).
 type Writer struct {
 	format Format
@@ -100,6 +103,19 @@ func (w *Writer) Family(name string, typ Type, help string) {
 	w.b = append(w.b, ' ')
 	w.b = append(w.b, typ...)
 	w.b = append(w.b, '\n')
+}
+
+// Gauge writes a gauge family with its one unlabelled sample.
+func (w *Writer) Gauge(name, help string, v float64) {
+	w.Family(name, Gauge, help)
+	w.Sample(name, v)
+}
+
+// Counter writes a counter family (name ends in _total) with its one
+// unlabelled sample.
+func (w *Writer) Counter(name, help string, v float64) {
+	w.Family(name, Counter, help)
+	w.Sample(name, v)
 }
 
 // Sample writes one sample. labels are name, value pairs; a trailing odd
@@ -128,7 +144,8 @@ func (w *Writer) Sample(name string, v float64, labels ...string) {
 // empty), its _sum and its _count, with the given labels.
 func (w *Writer) Summary(name string, quantiles []float64, sum float64, count uint64, labels ...string) {
 	for i := 0; i+1 < len(quantiles); i += 2 {
-		w.Sample(name, quantiles[i+1], append(labels[:len(labels):len(labels)], "quantile", strconv.FormatFloat(quantiles[i], 'g', -1, 64))...)
+		// Clip: the append copies, never writing into the caller's array.
+		w.Sample(name, quantiles[i+1], append(slices.Clip(labels), "quantile", strconv.FormatFloat(quantiles[i], 'g', -1, 64))...)
 	}
 	w.Sample(name+"_sum", sum, labels...)
 	w.Sample(name+"_count", float64(count), labels...)

@@ -71,6 +71,17 @@ func TestOpenMetricsNamesCountersWithoutTotalAndEnds(t *testing.T) {
 	}
 }
 
+func TestGaugeAndCounterWriteOneSampleFamilies(t *testing.T) {
+	w := NewWriter(OpenMetrics)
+	w.Gauge("g", "A gauge.", 2)
+	w.Counter("c_total", "A counter.", 3)
+	got := string(w.Bytes())
+	want := "# HELP g A gauge.\n# TYPE g gauge\ng 2\n# HELP c A counter.\n# TYPE c counter\nc_total 3\n# EOF\n"
+	if got != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+}
+
 func TestNegotiate(t *testing.T) {
 	cases := map[string]Format{
 		"": Text,
