@@ -120,8 +120,8 @@ func TestARealPrometheusScrapesUs(t *testing.T) {
 	if v, ok := query(`otter_java_process_open_fds`); !ok || v < 3 {
 		t.Errorf("otter_java_process_open_fds = %v, %v", v, ok)
 	}
-	if v, ok := query(`go_gc_duration_seconds_count`); !ok || v < 0 {
-		t.Errorf("go_gc_duration_seconds_count = %v, %v", v, ok)
+	if _, ok := query(`go_gc_duration_seconds_count`); !ok {
+		t.Error("go_gc_duration_seconds_count is absent")
 	}
 
 	mu.Lock()
