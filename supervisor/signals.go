@@ -19,9 +19,6 @@ type Signals struct {
 	// C delivers the signals. Its buffer is large so that a burst is never
 	// dropped while the supervisor forwards the previous one.
 	C chan os.Signal
-	// InheritedIgnored lists the signals that were ignored when the process
-	// started and that stay ignored, so the child inherits SIG_IGN for them.
-	InheritedIgnored []syscall.Signal
 
 	installed chan struct{} // closed once every handler is in place; nil: already
 }
@@ -35,24 +32,24 @@ type Signals struct {
 // (settings, logger, probes server) run meanwhile; Supervisor.Run waits for
 // it before the child starts, so every signal that arrives from then on is
 // handled. TERM, INT, HUP and QUIT, whose default would end the process,
-// come first.
+// come first. A signal that was ignored when the process started and that
+// the runtime left ignored (isKeepIgnored) is not asked for, so it stays
+// ignored and the child inherits SIG_IGN for it.
 func Notify() *Signals {
-	ignored := ignoredAtStart()
 	s := &Signals{C: make(chan os.Signal, 4096), installed: make(chan struct{})}
-	var urgent, rest []os.Signal
-	for _, sig := range handled() {
-		if ignored&sigBit(sig) != 0 && isKeepIgnored(sig) {
-			s.InheritedIgnored = append(s.InheritedIgnored, sig.(syscall.Signal))
-			continue
-		}
-		switch sig {
-		case syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT:
-			urgent = append(urgent, sig)
-		default:
-			rest = append(rest, sig)
-		}
-	}
 	go func() {
+		ignored := ignoredAtStart()
+		var urgent, rest []os.Signal
+		for _, sig := range handled() {
+			switch {
+			case ignored&sigBit(sig) != 0 && isKeepIgnored(sig):
+				// not asked for: it stays ignored
+			case sig == syscall.SIGTERM, sig == syscall.SIGINT, sig == syscall.SIGHUP, sig == syscall.SIGQUIT:
+				urgent = append(urgent, sig)
+			default:
+				rest = append(rest, sig)
+			}
+		}
 		signal.Notify(s.C, urgent...)
 		signal.Notify(s.C, rest...)
 		close(s.installed)
@@ -78,27 +75,18 @@ func (s *Signals) Stop() {
 // logs to a terminal can never stop the supervisor).
 func handled() []os.Signal {
 	out := []os.Signal{syscall.SIGCHLD, syscall.SIGTTIN, syscall.SIGTTOU}
-	for _, s := range forwardable() {
-		out = append(out, s)
-	}
-	return out
-}
-
-// forwardable lists the signals forwarded to the child: every catchable
-// signal except CHLD, URG (the Go runtime's preemption signal), TTIN and
-// TTOU, the synchronous fault signals, and PROF (which the Go runtime keeps
-// for itself).
-func forwardable() []syscall.Signal {
-	var out []syscall.Signal
 	for n := 1; n <= 64; n++ {
-		sig := syscall.Signal(n)
-		if isForwardable(sig) {
+		if sig := syscall.Signal(n); isForwardable(sig) {
 			out = append(out, sig)
 		}
 	}
 	return out
 }
 
+// isForwardable reports whether sig is forwarded to the child: every
+// catchable signal except CHLD, URG (the Go runtime's preemption signal),
+// TTIN and TTOU, the synchronous fault signals, and PROF and 32-34 (which
+// the Go runtime keeps for itself).
 func isForwardable(sig syscall.Signal) bool {
 	switch sig {
 	case syscall.SIGKILL, syscall.SIGSTOP, // cannot be caught
