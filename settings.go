@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"strings"
 	"time"
@@ -152,12 +151,7 @@ func newLogger(w io.Writer, s logSettings) (*zap.Logger, error) {
 	} else {
 		enc = zapcore.NewJSONEncoder(ec)
 	}
-	var ws zapcore.WriteSyncer
-	if f, ok := w.(*os.File); ok {
-		ws = zapcore.Lock(f)
-	} else {
-		ws = zapcore.Lock(zapcore.AddSync(w))
-	}
+	ws := zapcore.Lock(zapcore.AddSync(w)) // AddSync keeps an *os.File as it is
 	core := zapcore.NewCore(enc, ws, level)
 	return zap.New(core, zap.ErrorOutput(ws)).Named("otter-entrypoint"), nil
 }
