@@ -179,10 +179,11 @@ func runOtter(a *app, role string, args []string) int {
 	if res.Started && !res.StopRequested {
 		// Otter's servers never exit on their own when healthy, and the
 		// manager calls System.exit(0) when it fails to start.
+		mainLog := jvm.MainLog(otterHome, role)
 		log.Error("Otter exited although nothing asked it to stop",
 			zap.String("status", res.Status.String()),
-			zap.String("log", jvm.MainLog(otterHome, role)),
-			zap.Strings("last_log_lines", lastLines(jvm.MainLog(otterHome, role), 20)))
+			zap.String("log", mainLog),
+			zap.Strings("last_log_lines", lastLines(mainLog, 20)))
 		code = exitSoftware
 	}
 	log.Info("exiting", zap.Int("code", code))
