@@ -14,26 +14,20 @@ import (
 	"time"
 )
 
-// inits are the PID-1 programs compared; each takes the command after it.
-func inits(b *testing.B) []struct {
+// initProgram is a PID-1 program compared: argv takes the command after it.
+type initProgram struct {
 	name string
 	argv []string
-} {
-	out := []struct {
-		name string
-		argv []string
-	}{{"otter-entrypoint", []string{entrypointBin, "run", "--"}}}
+}
+
+// inits are the PID-1 programs compared.
+func inits(b *testing.B) []initProgram {
+	out := []initProgram{{"otter-entrypoint", []string{entrypointBin, "run", "--"}}}
 	if p, err := exec.LookPath("tini"); err == nil {
-		out = append(out, struct {
-			name string
-			argv []string
-		}{"tini", []string{p, "-s", "--"}})
+		out = append(out, initProgram{"tini", []string{p, "-s", "--"}})
 	}
 	if p, err := exec.LookPath("dumb-init"); err == nil {
-		out = append(out, struct {
-			name string
-			argv []string
-		}{"dumb-init", []string{p}})
+		out = append(out, initProgram{"dumb-init", []string{p}})
 	}
 	if len(out) < 3 {
 		b.Logf("tini or dumb-init missing (apt-get install tini dumb-init): comparing %d programs", len(out))
@@ -53,7 +47,7 @@ func BenchmarkTermLatency(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				argv := append(append([]string{}, in.argv...), testBin(b))
 				cmd := exec.Command(argv[0], argv[1:]...)
-				p := startReadingCmd(b, cmd, helperEnv("recorder", "RECORD_TIME=1", "ENTRYPOINT_LOG_LEVEL=warn"))
+				p := startCmd(b, cmd, helperEnv("recorder", "RECORD_TIME=1", "ENTRYPOINT_LOG_LEVEL=warn"))
 				ready := p.expect(10*time.Second, "ready", func(l string) bool { return strings.HasPrefix(l, "ready ") }, nil)
 				prefix := strings.TrimPrefix(ready, "ready ") + " 15 at "
 				sent := monotonicNS()
@@ -75,14 +69,12 @@ func BenchmarkTermLatency(b *testing.B) {
 // of a new PID namespace and checks that none is left as a zombie 1 s after
 // they end (the helper exits 1 otherwise).
 func BenchmarkReapOrphans(b *testing.B) {
-	if err := exec.Command("unshare", "--fork", "--pid", "--mount-proc", "true").Run(); err != nil {
-		b.Skipf("SKIPPED LOUDLY: no PID namespaces here: %v", err)
-	}
+	requireUnshare(b)
 	for _, in := range inits(b) {
 		b.Run(in.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				argv := append(append([]string{"unshare", "--fork", "--pid", "--mount-proc"}, in.argv...), testBin(b))
-				p := startReadingCmd(b, exec.Command(argv[0], argv[1:]...), helperEnv("orphans", "ORPHANS=1000"))
+				p := startCmd(b, exec.Command(argv[0], argv[1:]...), helperEnv("orphans", "ORPHANS=1000"))
 				line := p.expect(60*time.Second, "result", func(l string) bool { return strings.HasPrefix(l, "orphans ") }, nil)
 				if code := p.wait(30 * time.Second); code != 0 || !strings.HasSuffix(line, "strays 0") {
 					b.Fatalf("%s: exit %d: %s\n%s", in.name, code, line, p.stderr.String())

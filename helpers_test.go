@@ -132,22 +132,31 @@ func helperOrphans() int {
 	}
 	// Every sleeper still alive must have been re-parented to the
 	// supervisor (one that already ended was reaped by someone).
+	stray := func(p int) (bool, string) {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			return false, ""
+		}
+		f := statFields(string(st))
+		if len(f) < 2 {
+			return false, ""
+		}
+		// State X is a process being reaped this very moment (its parent
+		// reads as 0): not a stray.
+		ppid, err := strconv.Atoi(f[1])
+		return err == nil && ppid != super && f[0] != "X", string(st)
+	}
 	strays := 0
 	for _, p := range pids {
-		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p)); err == nil {
-			// State X is a process being reaped this very moment (its
-			// parent reads as 0): not a stray.
-			if ppid, ok := statPPID(string(st)); ok && ppid != super && statState(string(st)) != "X" {
-				// Look again: a process caught between states (exiting,
-				// being reaped) settles within moments.
-				time.Sleep(20 * time.Millisecond)
-				if st2, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p)); err == nil {
-					if ppid2, ok := statPPID(string(st2)); ok && ppid2 != super && statState(string(st2)) != "X" {
-						strays++
-						fmt.Fprintf(os.Stderr, "stray %d: %s\n", p, st2)
-					}
-				}
-			}
+		if is, _ := stray(p); !is {
+			continue
+		}
+		// Look again: a process caught between states (exiting, being
+		// reaped) settles within moments.
+		time.Sleep(20 * time.Millisecond)
+		if is, st := stray(p); is {
+			strays++
+			fmt.Fprintf(os.Stderr, "stray %d: %s\n", p, st)
 		}
 	}
 	// The sleepers end 500 ms after they start; give them that, then 1 s.
@@ -166,7 +175,8 @@ func helperOrphans() int {
 		if time.Now().After(deadline) {
 			zombies := 0
 			for _, p := range pids {
-				if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p)); err == nil && statState(string(st)) == "Z" {
+				st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p)) // unreadable: gone
+				if f := statFields(string(st)); len(f) > 0 && f[0] == "Z" {
 					zombies++
 				}
 			}
@@ -247,29 +257,14 @@ func helperInspect() int {
 	return 0
 }
 
-func statPPID(stat string) (int, bool) {
+// statFields returns the fields of a /proc/<pid>/stat line after the
+// command name, which may itself hold ") ": state, parent pid, ...
+func statFields(stat string) []string {
 	i := strings.LastIndexByte(stat, ')')
 	if i < 0 {
-		return 0, false
+		return nil
 	}
-	f := strings.Fields(stat[i+1:])
-	if len(f) < 2 {
-		return 0, false
-	}
-	p, err := strconv.Atoi(f[1])
-	return p, err == nil
-}
-
-func statState(stat string) string {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return ""
-	}
-	f := strings.Fields(stat[i+1:])
-	if len(f) < 1 {
-		return ""
-	}
-	return f[0]
+	return strings.Fields(stat[i+1:])
 }
 
 // helperSigSetup blocks USR1 and USR2, ignores INT, HUP, TSTP and TTOU, then

@@ -32,7 +32,7 @@ func TestJVMChild(t *testing.T) {
 					env = []string{"ENTRYPOINT_SUCCESS_EXIT_CODES=143"}
 					want = 0
 				}
-				p := startReading(t, env, "run", "--", jdk.Java(), "-cp", classes, "SignalProbe")
+				p := start(t, env, "run", "--", jdk.Java(), "-cp", classes, "SignalProbe")
 				p.expect(30*time.Second, "ready", func(l string) bool { return l == "ready" }, nil)
 
 				// QUIT: a thread dump on stdout, and the JVM keeps running.

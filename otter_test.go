@@ -66,6 +66,19 @@ func waitHTTP(t *testing.T, url string, want int, timeout time.Duration) {
 	t.Fatalf("%s did not answer %d within %v (last: %s)", url, want, timeout, last)
 }
 
+// startLine waits for the Otter stand-in's start line and decodes it.
+func (p *proc) startLine() *jvmtest.Start {
+	p.t.Helper()
+	line := p.expect(60*time.Second, "the stand-in's start line", func(l string) bool {
+		return strings.HasPrefix(l, jvmtest.StartPrefix)
+	}, nil)
+	st, err := jvmtest.ParseStartLine([]byte(line))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return st
+}
+
 func TestManagerEndToEnd(t *testing.T) {
 	for _, jdk := range jvmtest.JDKs(t) {
 		t.Run(jdk.Name, func(t *testing.T) {
@@ -96,14 +109,8 @@ func TestManagerEndToEnd(t *testing.T) {
 				"OTTER_DATABASE_DRIVER_PASSWORD_FILE=" + secretFile, // a secret file
 				"JAVA_OPTIONS=-Dstub.marker='quoted value' -Xss512k",
 			}
-			p := startReading(t, append(env, "ENTRYPOINT_LISTEN=127.0.0.1:"+strconv.Itoa(probePort)), "manager")
-			line := p.expect(60*time.Second, "the stand-in's start line", func(l string) bool {
-				return strings.HasPrefix(l, jvmtest.StartPrefix)
-			}, nil)
-			st, err := jvmtest.ParseStartLine([]byte(line))
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := start(t, append(env, "ENTRYPOINT_LISTEN=127.0.0.1:"+strconv.Itoa(probePort)), "manager")
+			st := p.startLine()
 			want := map[string]string{
 				"otter.domainName":                 "manager.example",
 				"otter.communication.pool.size":    "12",
@@ -196,14 +203,8 @@ func TestStartupShJavaOptsStart(t *testing.T) {
 					"OTTER_PORT=" + strconv.Itoa(ports[0]), "OTTER_COMMUNICATION_MANAGER_PORT=" + strconv.Itoa(ports[1]),
 					"JAVA_OPTIONS=" + opts,
 				}
-				p := startReading(t, env, "manager")
-				line := p.expect(60*time.Second, "the stand-in's start line", func(l string) bool {
-					return strings.HasPrefix(l, jvmtest.StartPrefix)
-				}, nil)
-				st, err := jvmtest.ParseStartLine([]byte(line))
-				if err != nil {
-					t.Fatal(err)
-				}
+				p := start(t, env, "manager")
+				st := p.startLine()
 				if len(st.Collectors) == 0 || strings.Contains(strings.Join(st.Collectors, ","), "ConcurrentMarkSweep") && jdk.Major >= 14 {
 					t.Errorf("collectors %v", st.Collectors)
 				}
@@ -354,12 +355,8 @@ func TestNodeEndToEnd(t *testing.T) {
 				"ENTRYPOINT_READY_INTERVAL=200ms", "ENTRYPOINT_LISTEN=127.0.0.1:" + strconv.Itoa(probePort),
 				"otter.manager.address=manager-0.otter:1099;manager-1.otter:1099",
 			}
-			p := startReading(t, env, "node")
-			line := p.expect(60*time.Second, "start line", func(l string) bool { return strings.HasPrefix(l, jvmtest.StartPrefix) }, nil)
-			st, err := jvmtest.ParseStartLine([]byte(line))
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := start(t, env, "node")
+			st := p.startLine()
 			if st.Sysprops["nid"] != "5" || st.Conf["otter.manager.address"] != "manager-0.otter:1099;manager-1.otter:1099" {
 				t.Errorf("nid %q, manager address %q", st.Sysprops["nid"], st.Conf["otter.manager.address"])
 			}

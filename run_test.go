@@ -55,16 +55,12 @@ type proc struct {
 // stdout lines are kept (a large buffer) for expect.
 func start(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
-	return startReadingCmd(t, exec.Command(entrypointBin, args...), env)
+	return startCmd(t, exec.Command(entrypointBin, args...), env)
 }
 
-// startReading is start; the name says the test reads the lines.
-func startReading(t testing.TB, env []string, args ...string) *proc {
-	t.Helper()
-	return startReadingCmd(t, exec.Command(entrypointBin, args...), env)
-}
-
-func startReadingCmd(t testing.TB, cmd *exec.Cmd, env []string) *proc {
+// startCmd is start for a prepared command (another program in front of
+// the entrypoint, a working directory, extra descriptors).
+func startCmd(t testing.TB, cmd *exec.Cmd, env []string) *proc {
 	t.Helper()
 	// A free port for every entrypoint's probes server: tests run beside
 	// each other and beside other packages' tests.
@@ -280,7 +276,7 @@ func forwardedSignals() []syscall.Signal {
 }
 
 func TestForwardsEverySignal(t *testing.T) {
-	p := startReading(t, helperEnv("recorder"), "run", "--", testBin(t))
+	p := start(t, helperEnv("recorder"), "run", "--", testBin(t))
 	ready := p.expect(10*time.Second, "ready line", func(l string) bool { return strings.HasPrefix(l, "ready ") }, nil)
 	child := strings.TrimPrefix(ready, "ready ")
 	notForwarded := map[string]bool{}
@@ -319,7 +315,7 @@ func TestSignalTargetChildOrGroup(t *testing.T) {
 			if group {
 				env = append(env, "ENTRYPOINT_SIGNAL_GROUP=true")
 			}
-			p := startReading(t, env, "run", "--", testBin(t))
+			p := start(t, env, "run", "--", testBin(t))
 			var childPid, grandPid string
 			lines := map[string]bool{}
 			collect := func(l string) { lines[l] = true }
@@ -374,7 +370,7 @@ func TestSignalTargetChildOrGroup(t *testing.T) {
 }
 
 func TestReapsOrphansAsSubreaper(t *testing.T) {
-	p := startReading(t, helperEnv("orphans", "ORPHANS=100"), "run", "--", testBin(t))
+	p := start(t, helperEnv("orphans", "ORPHANS=100"), "run", "--", testBin(t))
 	line := p.expect(10*time.Second, "orphans result", func(l string) bool { return strings.HasPrefix(l, "orphans ") }, nil)
 	if code := p.wait(10 * time.Second); code != 0 || line != "orphans reaped 100 strays 0" {
 		t.Fatalf("exit %d, %q; stderr:\n%s", code, line, p.stderr.String())
@@ -384,7 +380,7 @@ func TestReapsOrphansAsSubreaper(t *testing.T) {
 func TestReapsOrphansAsPID1(t *testing.T) {
 	requireUnshare(t)
 	cmd := exec.Command("unshare", "--fork", "--pid", "--mount-proc", entrypointBin, "run", "--", testBin(t))
-	p := startReadingCmd(t, cmd, helperEnv("orphans", "ORPHANS=100"))
+	p := startCmd(t, cmd, helperEnv("orphans", "ORPHANS=100"))
 	line := p.expect(10*time.Second, "orphans result", func(l string) bool { return strings.HasPrefix(l, "orphans ") }, nil)
 	if code := p.wait(10 * time.Second); code != 0 || line != "orphans reaped 100 strays 0" {
 		t.Fatalf("exit %d, %q; stderr:\n%s", code, line, p.stderr.String())
@@ -392,7 +388,7 @@ func TestReapsOrphansAsPID1(t *testing.T) {
 }
 
 // requireUnshare ends the test when PID namespaces cannot be made here.
-func requireUnshare(t *testing.T) {
+func requireUnshare(t testing.TB) {
 	t.Helper()
 	if err := exec.Command("unshare", "--fork", "--pid", "--mount-proc", "true").Run(); err != nil {
 		jvmtest.MissingTool(t, "cannot create a PID namespace here (unshare --fork --pid --mount-proc needs root): %v", err)
@@ -403,7 +399,7 @@ func TestPID1SurvivesSignalsItHasNoUseFor(t *testing.T) {
 	// As PID 1 a Go program without handlers exits 2 on HUP, QUIT, PIPE.
 	requireUnshare(t)
 	cmd := exec.Command("unshare", "--fork", "--pid", "--mount-proc", entrypointBin, "run", "--", testBin(t))
-	p := startReadingCmd(t, cmd, helperEnv("recorder"))
+	p := startCmd(t, cmd, helperEnv("recorder"))
 	ready := p.expect(10*time.Second, "ready", func(l string) bool { return strings.HasPrefix(l, "ready ") }, nil)
 	child := strings.TrimPrefix(ready, "ready ")
 	pid1 := findChild(t, cmd.Process.Pid)
@@ -459,7 +455,7 @@ func findChild(t *testing.T, parent int) int {
 
 func TestStopTimeoutKillsChild(t *testing.T) {
 	const stop = 500 * time.Millisecond
-	p := startReading(t, []string{"ENTRYPOINT_STOP_TIMEOUT=500ms"}, "run", "--",
+	p := start(t, []string{"ENTRYPOINT_STOP_TIMEOUT=500ms"}, "run", "--",
 		"sh", "-c", `trap "" TERM; echo ready; while :; do sleep 1; done`)
 	p.expect(10*time.Second, "ready", func(l string) bool { return l == "ready" }, nil)
 	sent := time.Now()
@@ -538,7 +534,7 @@ func TestSignalsWhileStarting(t *testing.T) {
 }
 
 func TestSignalStorm(t *testing.T) {
-	p := startReading(t, helperEnv("recorder", "RECORD_QUIET=1"), "run", "--", testBin(t))
+	p := start(t, helperEnv("recorder", "RECORD_QUIET=1"), "run", "--", testBin(t))
 	p.expect(10*time.Second, "ready", func(l string) bool { return strings.HasPrefix(l, "ready ") }, nil)
 	kinds := []syscall.Signal{syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGHUP, syscall.SIGWINCH, syscall.SIGALRM,
 		syscall.SIGCONT, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPIPE, syscall.SIGIO, syscall.SIGQUIT}
@@ -574,7 +570,7 @@ func TestChildInheritsWhatItShould(t *testing.T) {
 	}
 	defer extra.Close()
 	cmd.ExtraFiles = []*os.File{extra, extra}
-	p := startReadingCmd(t, cmd, []string{"INSPECT_VAR=hello world"})
+	p := startCmd(t, cmd, []string{"INSPECT_VAR=hello world"})
 	var out []string
 	for l := range p.lines {
 		out = append(out, l)
@@ -603,7 +599,7 @@ func TestChildGetsStdin(t *testing.T) {
 
 func TestChildInheritsSignalMaskAndIgnores(t *testing.T) {
 	cmd := exec.Command(testBin(t))
-	p := startReadingCmd(t, cmd, []string{"OTTER_TEST_HELPER=sigsetup", "SIGSETUP_EXEC=" + entrypointBin,
+	p := startCmd(t, cmd, []string{"OTTER_TEST_HELPER=sigsetup", "SIGSETUP_EXEC=" + entrypointBin,
 		"SIGSETUP_ARGS=run -- cat /proc/self/status"})
 	status := map[string]uint64{}
 	for l := range p.lines {
