@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,66 +62,56 @@ type rendered struct {
 	podMonitors  []podMonitor
 }
 
+// newRendered is an empty output, its maps made.
+func newRendered() *rendered {
+	return &rendered{configMaps: map[string]corev1.ConfigMap{}, secrets: map[string]corev1.Secret{}}
+}
+
 // decodeStrict decodes one object; unknown or duplicate fields are errors.
-func decodeStrict(doc []byte, into any) error {
-	return yaml.UnmarshalStrict(doc, into)
+func decodeStrict[T any](doc []byte) (T, error) {
+	var o T
+	err := yaml.UnmarshalStrict(doc, &o)
+	return o, err
+}
+
+// appendStrict decodes one object strictly and appends it to list.
+func appendStrict[T any](list *[]T, doc []byte) error {
+	o, err := decodeStrict[T](doc)
+	if err == nil {
+		*list = append(*list, o)
+	}
+	return err
 }
 
 // decodeObject sorts a rendered object into r by apiVersion and kind.
 func (r *rendered) decodeObject(apiVersion, kind string, doc []byte) error {
 	switch apiVersion + " " + kind {
 	case "v1 Namespace":
-		var o corev1.Namespace
-		if err := decodeStrict(doc, &o); err != nil {
-			return err
-		}
-		r.namespaces = append(r.namespaces, o)
+		return appendStrict(&r.namespaces, doc)
 	case "v1 ConfigMap":
-		var o corev1.ConfigMap
-		if err := decodeStrict(doc, &o); err != nil {
-			return err
+		o, err := decodeStrict[corev1.ConfigMap](doc)
+		if err == nil {
+			r.configMaps[o.Name] = o
 		}
-		r.configMaps[o.Name] = o
+		return err
 	case "v1 Secret":
-		var o corev1.Secret
-		if err := decodeStrict(doc, &o); err != nil {
-			return err
+		o, err := decodeStrict[corev1.Secret](doc)
+		if err == nil {
+			r.secrets[o.Name] = o
 		}
-		r.secrets[o.Name] = o
+		return err
 	case "v1 Service":
-		var o corev1.Service
-		if err := decodeStrict(doc, &o); err != nil {
-			return err
-		}
-		r.services = append(r.services, o)
+		return appendStrict(&r.services, doc)
 	case "apps/v1 Deployment":
-		var o appsv1.Deployment
-		if err := decodeStrict(doc, &o); err != nil {
-			return err
-		}
-		r.deployments = append(r.deployments, o)
+		return appendStrict(&r.deployments, doc)
 	case "apps/v1 StatefulSet":
-		var o appsv1.StatefulSet
-		if err := decodeStrict(doc, &o); err != nil {
-			return err
-		}
-		r.statefulSets = append(r.statefulSets, o)
+		return appendStrict(&r.statefulSets, doc)
 	case "networking.k8s.io/v1 NetworkPolicy":
-		var o networkingv1.NetworkPolicy
-		if err := decodeStrict(doc, &o); err != nil {
-			return err
-		}
-		r.policies = append(r.policies, o)
+		return appendStrict(&r.policies, doc)
 	case "monitoring.coreos.com/v1 PodMonitor":
-		var o podMonitor
-		if err := decodeStrict(doc, &o); err != nil {
-			return err
-		}
-		r.podMonitors = append(r.podMonitors, o)
-	default:
-		return fmt.Errorf("unexpected object %s %s: the test knows no type for it", apiVersion, kind)
+		return appendStrict(&r.podMonitors, doc)
 	}
-	return nil
+	return fmt.Errorf("unexpected object %s %s: the test knows no type for it", apiVersion, kind)
 }
 
 // render runs kustomize on dir (on disk) and decodes every object.
@@ -133,7 +122,7 @@ func render(t *testing.T, dir string) *rendered {
 	if err != nil {
 		t.Fatalf("kustomize build %s: %v", dir, err)
 	}
-	r := &rendered{configMaps: map[string]corev1.ConfigMap{}, secrets: map[string]corev1.Secret{}}
+	r := newRendered()
 	for _, res := range m.Resources() {
 		doc, err := res.AsYAML()
 		if err != nil {
@@ -600,7 +589,7 @@ func TestServicesExposure(t *testing.T) {
 					}
 				}
 			}
-			sort.Slice(nodePorts, func(i, j int) bool { return nodePorts[i] < nodePorts[j] })
+			slices.Sort(nodePorts)
 			var want []int32
 			if v.nodePort {
 				want = []int32{31088, 31089, 31090, 31188, 31189, 31190}
@@ -645,7 +634,7 @@ func TestPodMonitor(t *testing.T) {
 }
 
 func TestDecodeStrictRejectsUnknownFields(t *testing.T) {
-	r := &rendered{configMaps: map[string]corev1.ConfigMap{}, secrets: map[string]corev1.Secret{}}
+	r := newRendered()
 	good := []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        readOnlyRootFilesystem: true\n")
 	if err := r.decodeObject("apps/v1", "Deployment", good); err == nil {
 		t.Error("a field at the wrong level (readOnlyRootFilesystem outside securityContext) was accepted")
