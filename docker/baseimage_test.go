@@ -14,13 +14,14 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"otter-entrypoint/jvm/jvmtest"
 	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"otter-entrypoint/jvm/jvmtest"
 )
 
 const (

@@ -126,47 +126,38 @@ func (d *dockerAPI) do(ctx context.Context, method, path string, query url.Value
 
 // jsonMessage is one line of the daemon's progress streams (build, import).
 type jsonMessage struct {
-	Stream      string `json:"stream"`
-	Status      string `json:"status"`
-	Error       string `json:"error"`
-	ErrorDetail struct {
-		Message string `json:"message"`
-	} `json:"errorDetail"`
-	Aux json.RawMessage `json:"aux"`
+	Stream string `json:"stream"`
+	Status string `json:"status"`
+	Error  string `json:"error"`
 }
 
 // readProgress reads a progress stream to its end, appending text to log;
 // an "error" message becomes the error.
-func readProgress(r io.Reader, log *strings.Builder) ([]jsonMessage, error) {
+func readProgress(r io.Reader, log *strings.Builder) error {
 	dec := json.NewDecoder(r)
-	var msgs []jsonMessage
 	for {
 		var m jsonMessage
 		if err := dec.Decode(&m); err == io.EOF {
-			return msgs, nil
+			return nil
 		} else if err != nil {
-			return msgs, err
+			return err
 		}
-		msgs = append(msgs, m)
 		log.WriteString(m.Stream)
 		if m.Status != "" {
 			log.WriteString(m.Status + "\n")
 		}
 		if m.Error != "" {
-			return msgs, errors.New(m.Error)
+			return errors.New(m.Error)
 		}
 	}
 }
 
 type imageInfo struct {
-	ID     string
 	Size   int64
 	Config struct {
-		Env         []string
 		User        string
 		Entrypoint  []string
 		Healthcheck *healthConfig
-		Volumes     map[string]struct{}
 	}
 }
 
@@ -185,7 +176,7 @@ func (d *dockerAPI) importImage(ctx context.Context, rootfs io.Reader, repo, tag
 	}
 	defer resp.Body.Close()
 	var log strings.Builder
-	if _, err := readProgress(resp.Body, &log); err != nil {
+	if err := readProgress(resp.Body, &log); err != nil {
 		return fmt.Errorf("docker import %s:%s: %w\n%s", repo, tag, err, log.String())
 	}
 	return nil
@@ -217,7 +208,7 @@ func (d *dockerAPI) buildWithNetwork(ctx context.Context, contextTar io.Reader, 
 	}
 	defer resp.Body.Close()
 	var log strings.Builder
-	if _, err := readProgress(resp.Body, &log); err != nil {
+	if err := readProgress(resp.Body, &log); err != nil {
 		return log.String(), fmt.Errorf("docker build -f %s -t %s: %w\n%s", dockerfile, tag, err, log.String())
 	}
 	return log.String(), nil
@@ -259,7 +250,6 @@ func (d *dockerAPI) startContainer(ctx context.Context, id string) error {
 }
 
 type containerState struct {
-	Status    string
 	Running   bool
 	Pid       int
 	ExitCode  int
@@ -268,7 +258,6 @@ type containerState struct {
 }
 
 type containerInfo struct {
-	ID    string
 	State containerState
 }
 
@@ -302,10 +291,8 @@ func (d *dockerAPI) logs(ctx context.Context, id string) ([]byte, error) {
 	}
 	defer resp.Body.Close()
 	var out bytes.Buffer
-	if err := demuxLogs(resp.Body, &out); err != nil {
-		return out.Bytes(), err
-	}
-	return out.Bytes(), nil
+	err = demuxLogs(resp.Body, &out)
+	return out.Bytes(), err
 }
 
 // demuxLogs copies the payloads of Docker's multiplexed log stream (frames

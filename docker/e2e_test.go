@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -372,8 +373,6 @@ func entrypointLogs(logs string) []entrypointLog {
 	return out
 }
 
-const stopTimeout = 25 * time.Second // ENTRYPOINT_STOP_TIMEOUT's default
-
 func TestDockerEndToEnd(t *testing.T) {
 	e := setupE2E(t)
 	ctx := context.Background()
@@ -395,10 +394,7 @@ func TestDockerEndToEnd(t *testing.T) {
 
 	t.Run("the build verifies the tarball's checksum", func(t *testing.T) {
 		for _, sum := range []string{"", strings.Repeat("0", 64)} {
-			args := map[string]string{}
-			for k, v := range e.args {
-				args[k] = v
-			}
+			args := maps.Clone(e.args)
 			args["OTTER_SHA256"] = sum
 			out, err := e.api.build(ctx, bytes.NewReader(e.buildCtx), "docker/manager.Dockerfile", "otter-e2e-rejected:latest", args)
 			if err == nil {
@@ -433,10 +429,7 @@ func TestDockerEndToEnd(t *testing.T) {
 			{sha256Hex(e.tarballs["manager"]), ""},
 			{sha256Hex([]byte("another tarball")), "FAILED"},
 		} {
-			args := map[string]string{}
-			for k, v := range e.args {
-				args[k] = v
-			}
+			args := maps.Clone(e.args)
 			delete(args, "OTTER_TARBALL")
 			args["OTTER_URL"] = srv.URL + "/alibaba/otter/releases/download/otter-4.2.18/" + jvmtest.TarballName("manager")
 			args["OTTER_SHA256"] = c.sum
@@ -528,8 +521,8 @@ func TestDockerEndToEnd(t *testing.T) {
 		// docker stop: TERM, the shutdown hook runs, within the grace period.
 		took = c.stop()
 		t.Logf("docker stop: %v", took.Round(time.Millisecond))
-		if took >= stopTimeout {
-			t.Errorf("docker stop took %v, not within ENTRYPOINT_STOP_TIMEOUT %v", took, stopTimeout)
+		if took >= defaultStopTimeout {
+			t.Errorf("docker stop took %v, not within ENTRYPOINT_STOP_TIMEOUT %v", took, defaultStopTimeout)
 		}
 		logs := c.logs()
 		for _, want := range []string{"## stop the manager server", "## manager server is down."} {
@@ -613,7 +606,7 @@ func TestDockerEndToEnd(t *testing.T) {
 		c.waitLog(10*time.Second, jvmtest.NodeRunning)
 		took := c.stop()
 		t.Logf("docker stop (node): %v", took.Round(time.Millisecond))
-		if took >= stopTimeout {
+		if took >= defaultStopTimeout {
 			t.Errorf("docker stop took %v", took)
 		}
 		logs := c.logs()
