@@ -20,6 +20,7 @@ import java.io.StringWriter;
 import java.io.Writer;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.text.SimpleDateFormat;
@@ -54,10 +55,6 @@ public final class StubSupport {
                 throw new IOException("cannot create log directory " + dir);
             }
             this.out = new OutputStreamWriter(new FileOutputStream(file, true), StandardCharsets.UTF_8);
-        }
-
-        public File file() {
-            return file;
         }
 
         public synchronized void log(String level, String msg) {
@@ -348,20 +345,35 @@ public final class StubSupport {
             return;
         }
         final int code = (int) knobLong(file, "otter.stub.exitCode", 0);
-        Thread t = new Thread("otter-stub-exit") {
-            @Override
-            public void run() {
-                try {
-                    Thread.sleep(after);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                log.warn("## otter-stub: exiting by itself with code " + code + " (otter.stub.exitAfterMs)");
-                System.exit(code);
+        daemon("otter-stub-exit", () -> {
+            try {
+                Thread.sleep(after);
+            } catch (InterruptedException e) {
+                return;
             }
-        };
+            log.warn("## otter-stub: exiting by itself with code " + code + " (otter.stub.exitAfterMs)");
+            System.exit(code);
+        });
+    }
+
+    /** Starts r on a daemon thread named name: the stand-in's background work never keeps the JVM up. */
+    public static void daemon(String name, Runnable r) {
+        Thread t = new Thread(r, name);
         t.setDaemon(true);
         t.start();
+    }
+
+    /** Accepts connections on s and closes each at once, until s is closed: a port that is listened on, nothing more. */
+    public static void acceptAndClose(final ServerSocket s, String threadName) {
+        daemon(threadName, () -> {
+            while (true) {
+                try {
+                    s.accept().close();
+                } catch (IOException e) {
+                    return; // closed at shutdown
+                }
+            }
+        });
     }
 
     /** Blocks the calling thread forever: Otter's servers never return from main on their own. */

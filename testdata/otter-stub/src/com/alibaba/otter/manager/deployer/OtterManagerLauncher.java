@@ -27,7 +27,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Properties;
@@ -65,7 +64,7 @@ public class OtterManagerLauncher {
                 comm = new ServerSocket();
                 comm.setReuseAddress(true);
                 comm.bind(new InetSocketAddress(bind, commPort));
-                acceptAndClose(comm);
+                StubSupport.acceptAndClose(comm, "manager-communication");
             } catch (IOException e) {
                 contextOK = false;
                 logger.error("Context initialization failed: Failed to bind NettyServer on /" + bind.getHostAddress()
@@ -126,23 +125,5 @@ public class OtterManagerLauncher {
             System.exit(0);
         }
         StubSupport.parkForever();
-    }
-
-    private static void acceptAndClose(final ServerSocket s) {
-        Thread t = new Thread("manager-communication") {
-            @Override
-            public void run() {
-                while (!s.isClosed()) {
-                    try {
-                        Socket c = s.accept();
-                        c.close();
-                    } catch (IOException e) {
-                        // closed at shutdown
-                    }
-                }
-            }
-        };
-        t.setDaemon(true);
-        t.start();
     }
 }

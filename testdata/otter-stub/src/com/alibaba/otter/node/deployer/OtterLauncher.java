@@ -94,7 +94,7 @@ public class OtterLauncher {
             ServerSocket s = new ServerSocket();
             s.setReuseAddress(true);
             s.bind(new InetSocketAddress(bind, Integer.parseInt(port)));
-            acceptAndClose(s);
+            StubSupport.acceptAndClose(s, "node-port");
         }
 
         final File registration = new File("../logs/node/registered-" + nid).getAbsoluteFile();
@@ -162,110 +162,73 @@ public class OtterLauncher {
             logger.info("## aria2c started pid=" + pid + " url=" + url);
             drain(p.getInputStream());
             drain(p.getErrorStream());
-            Thread waiter = new Thread("aria2c-" + pid) {
-                @Override
-                public void run() {
-                    try {
-                        int code = p.waitFor();
-                        logger.info("## aria2c exited pid=" + pid + " code=" + code);
-                    } catch (InterruptedException e) {
-                        p.destroy();
-                    }
+            StubSupport.daemon("aria2c-" + pid, () -> {
+                try {
+                    int code = p.waitFor();
+                    logger.info("## aria2c exited pid=" + pid + " code=" + code);
+                } catch (InterruptedException e) {
+                    p.destroy();
                 }
-            };
-            waiter.setDaemon(true);
-            waiter.start();
+            });
         } catch (IOException e) {
             logger.error("download_error: " + url, e);
         }
     }
 
     private static void watchFetchDir(final File dir, final File download) {
-        Thread t = new Thread("otter-stub-fetch-dir") {
-            @Override
-            public void run() {
-                while (true) {
-                    File[] files = dir.listFiles();
-                    if (files != null) {
-                        Arrays.sort(files);
-                        for (File f : files) {
-                            if (!f.getName().endsWith(".url")) {
+        StubSupport.daemon("otter-stub-fetch-dir", () -> {
+            while (true) {
+                File[] files = dir.listFiles();
+                if (files != null) {
+                    Arrays.sort(files);
+                    for (File f : files) {
+                        if (!f.getName().endsWith(".url")) {
+                            continue;
+                        }
+                        try {
+                            String what = new String(Files.readAllBytes(f.toPath()), StandardCharsets.UTF_8).trim();
+                            String base = f.getName().substring(0, f.getName().length() - 4);
+                            if (!f.renameTo(new File(dir, base + ".started"))) {
                                 continue;
                             }
-                            try {
-                                String what = new String(Files.readAllBytes(f.toPath()), StandardCharsets.UTF_8).trim();
-                                String base = f.getName().substring(0, f.getName().length() - 4);
-                                if (!f.renameTo(new File(dir, base + ".started"))) {
-                                    continue;
-                                }
-                                fetch(what, download);
-                            } catch (IOException e) {
-                                logger.warn("cannot read " + f + ": " + e);
-                            }
+                            fetch(what, download);
+                        } catch (IOException e) {
+                            logger.warn("cannot read " + f + ": " + e);
                         }
                     }
-                    try {
-                        Thread.sleep(200);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    return;
                 }
             }
-        };
-        t.setDaemon(true);
-        t.start();
+        });
     }
 
     private static void holdOpen(final ServerSocket s) {
-        Thread t = new Thread("otter-stub-silent-server") {
-            @Override
-            public void run() {
-                List<Socket> held = new ArrayList<Socket>();
-                while (true) {
-                    try {
-                        held.add(s.accept()); // accept and never answer
-                    } catch (IOException e) {
-                        return;
-                    }
+        StubSupport.daemon("otter-stub-silent-server", () -> {
+            List<Socket> held = new ArrayList<Socket>();
+            while (true) {
+                try {
+                    held.add(s.accept()); // accept and never answer
+                } catch (IOException e) {
+                    return;
                 }
             }
-        };
-        t.setDaemon(true);
-        t.start();
-    }
-
-    private static void acceptAndClose(final ServerSocket s) {
-        Thread t = new Thread("node-port") {
-            @Override
-            public void run() {
-                while (true) {
-                    try {
-                        s.accept().close();
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            }
-        };
-        t.setDaemon(true);
-        t.start();
+        });
     }
 
     private static void drain(final InputStream in) {
-        Thread t = new Thread("aria2c-output") {
-            @Override
-            public void run() {
-                byte[] b = new byte[4096];
-                try {
-                    while (in.read(b) >= 0) {
-                        // discarded, like Otter's collector threads do after reading
-                    }
-                } catch (IOException e) {
-                    // process gone
+        StubSupport.daemon("aria2c-output", () -> {
+            byte[] b = new byte[4096];
+            try {
+                while (in.read(b) >= 0) {
+                    // discarded, like Otter's collector threads do after reading
                 }
+            } catch (IOException e) {
+                // process gone
             }
-        };
-        t.setDaemon(true);
-        t.start();
+        });
     }
 }
