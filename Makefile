@@ -17,7 +17,7 @@ demo: build
 	./otter-entrypoint manager
 
 test:
-	go test -race -count=1 ./...
+	go test -race -count=1 -timeout 40m ./...
 
 bench:
 	.ci/bench
