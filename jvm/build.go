@@ -105,15 +105,9 @@ func Build(jdk JDK, o Options) (Command, []Warning, error) {
 	if o.OtterHome == "" {
 		problems = append(problems, "OTTER_HOME is empty: set it to the directory holding Otter's bin/ conf/ lib/")
 	}
-	if o.MaxMemRatio < 0 || o.MaxMemRatio > 100 {
-		problems = append(problems, fmt.Sprintf("JAVA_MAX_MEM_RATIO=%v: want a percentage from 0 (JVM default) to 100", o.MaxMemRatio))
-	}
-	if o.InitialMemRatio < 0 || o.InitialMemRatio > 100 {
-		problems = append(problems, fmt.Sprintf("JAVA_INITIAL_MEM_RATIO=%v: want a percentage from 0 (unset) to 100", o.InitialMemRatio))
-	}
-	if o.Debug && (o.DebugPort < 1 || o.DebugPort > 65535) {
-		problems = append(problems, fmt.Sprintf("JAVA_DEBUG_PORT=%d: want a TCP port from 1 to 65535", o.DebugPort))
-	}
+	// The port matters only with JAVA_DEBUG.
+	s := Settings{MaxMemRatio: o.MaxMemRatio, InitialMemRatio: o.InitialMemRatio, DebugPort: o.DebugPort}
+	problems = append(problems, s.numberProblems(o.Debug)...)
 	user, err := SplitOptions(o.JavaOptions)
 	if err != nil {
 		problems = append(problems, "JAVA_OPTIONS (environment): "+err.Error()+"; quote as in a POSIX shell, nothing is expanded")
@@ -231,7 +225,6 @@ func percentMiB(limit int64, ratio float64) int64 {
 	return int64(float64(limit) * ratio / 100 / (1 << 20))
 }
 
-// lastMaxHeap finds the user's effective -Xmx / -XX:MaxHeapSize (the last one).
 // containerAware reports whether the JDK sizes its heap from the
 // container's limit by itself and knows *RAMPercentage (10+, 8u191+).
 func containerAware(jdk JDK) bool {
@@ -245,9 +238,18 @@ func containerAware(jdk JDK) bool {
 // cgroup tree (about a quarter of `--dry-run`'s own time), so callers skip
 // it when Build would not look at it.
 func NeedsMemoryLimit(jdk JDK, o Options) bool {
-	return !containerAware(jdk) || strings.Contains(o.JavaOptions, "-Xmx") || strings.Contains(o.JavaOptions, "MaxHeapSize")
+	if !containerAware(jdk) {
+		return true
+	}
+	user, err := SplitOptions(o.JavaOptions)
+	if err != nil {
+		return false // Build fails
+	}
+	_, _, ok := lastMaxHeap(user) // translate leaves -Xmx and MaxHeapSize alone
+	return ok
 }
 
+// lastMaxHeap finds the user's effective -Xmx / -XX:MaxHeapSize (the last one).
 func lastMaxHeap(args []string) (flag string, size int64, ok bool) {
 	for _, a := range args {
 		v, found := strings.CutPrefix(a, "-Xmx")
@@ -337,13 +339,8 @@ func MainLog(otterHome, role string) string {
 // key names a secret (password, passwd, secret, token, credential, apikey)
 // replaced by "****", for logs and --dry-run output.
 func (c Command) Redacted() []string {
-	return redactArgs(c.Args)
-}
-
-// redactArgs is Command.Redacted for any argument list.
-func redactArgs(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
+	out := make([]string, len(c.Args))
+	for i, a := range c.Args {
 		out[i] = a
 		kv, ok := strings.CutPrefix(a, "-D")
 		if !ok {

@@ -7,7 +7,7 @@
 // Pure logic (splitting JAVA_OPTIONS, the legacy-flag table, the command line,
 // parsing release files, cgroup files and host names) is separate from the
 // few functions that touch the system (Detect, ContainerMemoryLimit,
-// PrepareDirs, LibJars, DefaultAdvertiseHost).
+// Command.MakeDirs, LibJars, DefaultAdvertiseHost).
 package jvm
 
 import "strings"

@@ -50,6 +50,12 @@ type legacyRule struct {
 // are read-only after package initialisation.
 var legacyXX, legacyOther = indexRules(legacyTable)
 
+// Histories several rows share.
+const (
+	cmsRemoved     = "CMS was removed: ignored in JDK 14, rejected since 15"
+	foldedIntoXlog = "folded into the -Xlog option that replaces the JDK 8 GC-log flags"
+)
+
 // legacyTable is the whole table, in a stable order (for documentation and tests).
 var legacyTable = []legacyRule{
 	{name: "PermSize", gone: 8, act: rename, to: "MetaspaceSize", history: "ignored since JDK 8, rejected since 17", example: "-XX:PermSize=96m"},
@@ -57,15 +63,15 @@ var legacyTable = []legacyRule{
 	{name: "UseStringCache", gone: 8, history: "ignored since JDK 8, rejected later", example: "-XX:+UseStringCache"},
 	{name: "UseSplitVerifier", gone: 8, history: "ignored since JDK 8, rejected later", example: "-XX:+UseSplitVerifier"},
 	{name: "UseCompressedStrings", gone: 8, history: "ignored since JDK 7, rejected later", example: "-XX:+UseCompressedStrings"},
-	{name: "UseConcMarkSweepGC", gone: 14, act: rename, to: "UseG1GC", history: "CMS was removed: ignored in JDK 14, rejected since 15", example: "-XX:+UseConcMarkSweepGC"},
+	{name: "UseConcMarkSweepGC", gone: 14, act: rename, to: "UseG1GC", history: cmsRemoved, example: "-XX:+UseConcMarkSweepGC"},
 	{name: "UseCMSCompactAtFullCollection", gone: 9, history: "rejected since JDK 9", instead: "nothing", example: "-XX:+UseCMSCompactAtFullCollection"},
 	{name: "CMSIncrementalMode", gone: 9, history: "incremental CMS was removed in JDK 9", instead: "nothing", example: "-XX:+CMSIncrementalMode"},
 	{name: "CMSIncrementalPacing", gone: 9, history: "incremental CMS was removed in JDK 9", instead: "nothing", example: "-XX:+CMSIncrementalPacing"},
-	{name: "CMSInitiatingOccupancyFraction", gone: 14, history: "CMS was removed: ignored in JDK 14, rejected since 15", instead: "G1 adapts -XX:InitiatingHeapOccupancyPercent by itself", example: "-XX:CMSInitiatingOccupancyFraction=70"},
-	{name: "UseCMSInitiatingOccupancyOnly", gone: 14, history: "CMS was removed: ignored in JDK 14, rejected since 15", instead: "-XX:-G1UseAdaptiveIHOP if a fixed threshold is really wanted", example: "-XX:+UseCMSInitiatingOccupancyOnly"},
-	{name: "CMSParallelRemarkEnabled", gone: 14, history: "CMS was removed: ignored in JDK 14, rejected since 15", instead: "nothing: G1's remark is parallel", example: "-XX:+CMSParallelRemarkEnabled"},
-	{name: "CMSClassUnloadingEnabled", gone: 14, history: "CMS was removed: ignored in JDK 14, rejected since 15", instead: "nothing: G1 unloads classes concurrently by default", example: "-XX:+CMSClassUnloadingEnabled"},
-	{name: "CMSScavengeBeforeRemark", gone: 14, history: "CMS was removed: ignored in JDK 14, rejected since 15", instead: "nothing", example: "-XX:+CMSScavengeBeforeRemark"},
+	{name: "CMSInitiatingOccupancyFraction", gone: 14, history: cmsRemoved, instead: "G1 adapts -XX:InitiatingHeapOccupancyPercent by itself", example: "-XX:CMSInitiatingOccupancyFraction=70"},
+	{name: "UseCMSInitiatingOccupancyOnly", gone: 14, history: cmsRemoved, instead: "-XX:-G1UseAdaptiveIHOP if a fixed threshold is really wanted", example: "-XX:+UseCMSInitiatingOccupancyOnly"},
+	{name: "CMSParallelRemarkEnabled", gone: 14, history: cmsRemoved, instead: "nothing: G1's remark is parallel", example: "-XX:+CMSParallelRemarkEnabled"},
+	{name: "CMSClassUnloadingEnabled", gone: 14, history: cmsRemoved, instead: "nothing: G1 unloads classes concurrently by default", example: "-XX:+CMSClassUnloadingEnabled"},
+	{name: "CMSScavengeBeforeRemark", gone: 14, history: cmsRemoved, instead: "nothing", example: "-XX:+CMSScavengeBeforeRemark"},
 	{name: "UseParNewGC", gone: 10, history: "deprecated in JDK 9, rejected since 10", instead: "nothing: the collector's young generation is parallel already", example: "-XX:+UseParNewGC"},
 	{name: "UseFastAccessorMethods", gone: 9, history: "ignored in JDK 9, rejected since 10", instead: "nothing", example: "-XX:+UseFastAccessorMethods"},
 	{name: "AggressiveOpts", gone: 12, history: "ignored in JDK 12, rejected since 13", instead: "nothing", example: "-XX:+AggressiveOpts"},
@@ -309,10 +315,12 @@ func translate(args []string, major int) translated {
 		t.warnings = append(t.warnings, Warning{Flag: arg, Replacement: repl, Message: msg})
 	}
 	var (
-		g        gcLogFlags
-		gcAt     = -1
-		gcFolded []string
+		g    gcLogFlags
+		gcAt = -1
+		// the folded arguments, each with the start of its warning
+		folded []struct{ arg, why string }
 	)
+	// -verbose:gc joins the GC-log family when any of it is folded.
 	hasGCFamily := false
 	for _, a := range args {
 		if r, _, ok := lookupRule(a); ok && r.act == gcLog && major >= r.gone {
@@ -323,7 +331,7 @@ func translate(args []string, major int) translated {
 	for _, a := range args {
 		r, o, ok := lookupRule(a)
 		if a == "-verbose:gc" && hasGCFamily {
-			r, ok = legacyRule{name: a, act: gcLog, gone: 9, history: "folded into the -Xlog option that replaces the JDK 8 GC-log flags"}, true
+			r, ok = legacyRule{name: a, act: gcLog, gone: 9, history: foldedIntoXlog}, true
 		}
 		if !ok || major < r.gone {
 			out = append(out, a)
@@ -366,7 +374,7 @@ func translate(args []string, major int) translated {
 			warn(a, n, why+"replaced by "+n)
 		case gcLog:
 			g.add(r, o, a)
-			gcFolded = append(gcFolded, a)
+			folded = append(folded, struct{ arg, why string }{a, why})
 			if gcAt < 0 {
 				gcAt = len(out)
 				out = append(out, "") // filled in below
@@ -375,15 +383,11 @@ func translate(args []string, major int) translated {
 	}
 	if gcAt >= 0 {
 		x := g.xlog()
-		for _, a := range gcFolded {
-			r, _, _ := lookupRule(a)
-			if r.name == "" || a == "-verbose:gc" {
-				r.history = "folded into the -Xlog option that replaces the JDK 8 GC-log flags"
-			}
+		for _, f := range folded {
 			if x == "" {
-				warn(a, "", fmt.Sprintf("JAVA_OPTIONS: %s is obsolete on JDK %d (%s); dropped (the GC-log flags given log nothing)", a, major, r.history))
+				warn(f.arg, "", f.why+"dropped (the GC-log flags given log nothing)")
 			} else {
-				warn(a, x, fmt.Sprintf("JAVA_OPTIONS: %s is obsolete on JDK %d (%s); replaced by %s", a, major, r.history, x))
+				warn(f.arg, x, f.why+"replaced by "+x)
 			}
 		}
 		if x == "" {
