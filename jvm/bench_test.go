@@ -57,7 +57,7 @@ func BenchmarkContainerMemoryLimit(b *testing.B) {
 
 // BenchmarkLibJars lists a release's lib/.
 func BenchmarkLibJars(b *testing.B) {
-	m, _ := buildHomes(b)
+	m, _ := jvmtest.BuildRelease(b, "")
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := LibJars(m); err != nil {

@@ -2,6 +2,7 @@ package jvm
 
 import (
 	"errors"
+	"os"
 	"otter-entrypoint/jvm/jvmtest"
 	"reflect"
 	"slices"
@@ -249,7 +250,7 @@ func TestBuildDirsForUserFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range []string{dir + "/rel/a", dir + "/abs/b"} {
-		if ok, err := statDir(d); !ok {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
 			t.Errorf("MakeDirs did not create %s: %v", d, err)
 		}
 	}
@@ -258,27 +259,25 @@ func TestBuildDirsForUserFiles(t *testing.T) {
 func TestBuildErrors(t *testing.T) {
 	tests := []struct {
 		name string
+		jdk  JDK
 		mod  func(*Options)
 		want []string
+		each bool // one problem per want: all are reported at once
 	}{
-		{"bad role", func(o *Options) { o.Role = "worker" }, []string{`role "worker"`}},
-		{"no JDK", func(o *Options) {}, nil},
-		{"no home", func(o *Options) { o.OtterHome = "" }, []string{"OTTER_HOME is empty"}},
-		{"no rendered file", func(o *Options) { o.RenderedFile = "" }, []string{"rendered otter.properties"}},
-		{"node without nid", func(o *Options) { o.Role = "node" }, []string{"nid 0", "OTTER_NID"}},
-		{"everything at once", func(o *Options) {
+		{"bad role", jdk17, func(o *Options) { o.Role = "worker" }, []string{`role "worker"`}, false},
+		{"no JDK", JDK{}, func(o *Options) {}, []string{"no JDK"}, false},
+		{"no home", jdk17, func(o *Options) { o.OtterHome = "" }, []string{"OTTER_HOME is empty"}, false},
+		{"no rendered file", jdk17, func(o *Options) { o.RenderedFile = "" }, []string{"rendered otter.properties"}, false},
+		{"node without nid", jdk17, func(o *Options) { o.Role = "node" }, []string{"nid 0", "OTTER_NID"}, false},
+		{"everything at once", jdk17, func(o *Options) {
 			o.MaxMemRatio, o.InitialMemRatio, o.Debug, o.DebugPort, o.JavaOptions = 101, -1, true, 70000, `-Dx='unclosed`
-		}, []string{"JAVA_MAX_MEM_RATIO=101", "JAVA_INITIAL_MEM_RATIO=-1", "JAVA_DEBUG_PORT=70000", "JAVA_OPTIONS (environment): unbalanced single quote"}},
+		}, []string{"JAVA_MAX_MEM_RATIO=101", "JAVA_INITIAL_MEM_RATIO=-1", "JAVA_DEBUG_PORT=70000", "JAVA_OPTIONS (environment): unbalanced single quote"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := managerOpts()
 			tt.mod(&o)
-			jdk := jdk17
-			if tt.name == "no JDK" {
-				jdk, tt.want = JDK{}, []string{"no JDK"}
-			}
-			_, _, err := Build(jdk, o)
+			_, _, err := Build(tt.jdk, o)
 			var e *Error
 			if !errors.As(err, &e) || e.ExitCode() != 78 {
 				t.Fatalf("Build error = %v, want ExitCode() 78", err)
@@ -288,7 +287,7 @@ func TestBuildErrors(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
 			}
-			if len(e.Problems) != len(tt.want) && tt.name == "everything at once" {
+			if tt.each && len(e.Problems) != len(tt.want) {
 				t.Errorf("problems %q: want all %d reported at once", e.Problems, len(tt.want))
 			}
 		})
@@ -342,7 +341,7 @@ func TestLibJars(t *testing.T) {
 	if _, err := LibJars(home); !errors.As(err, &e) || e.ExitCode() != 78 {
 		t.Errorf("LibJars error = %v, want ExitCode() 78", err)
 	}
-	managerHome, _ := buildHomes(t)
+	managerHome, _ := jvmtest.BuildRelease(t, "")
 	jars, err := LibJars(managerHome)
 	if err != nil {
 		t.Fatal(err)
@@ -388,7 +387,7 @@ func TestRedacted(t *testing.T) {
 func TestNeedsMemoryLimitOnlySkipsWhatBuildIgnores(t *testing.T) {
 	// Whenever NeedsMemoryLimit says the limit is not needed, Build must
 	// produce the same command and warnings with and without it.
-	optsList := []string{"", "-Xms1g", "-Xmx3g", "-XX:MaxHeapSize=4g", "-Xmx256m -XX:+UseG1GC", "-XX:MaxRAMPercentage=50"}
+	optsList := []string{"", "-Xms1g", "-Xmx3g", "-XX:MaxHeapSize=4g", "-Xmx256m -XX:+UseG1GC", "-XX:MaxRAMPercentage=50", `-X\mx3g`, `"-Xm"x3g`, "-Dx=-Xmx3g"}
 	skipped := 0
 	for _, jdk := range []JDK{jdk8pre, jdk8old, jdk8, jdk11, jdk17, jdk25} {
 		for _, jo := range optsList {

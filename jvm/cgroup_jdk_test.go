@@ -25,7 +25,7 @@ type testCgroup struct {
 func newMemoryCgroup(t *testing.T, limit int64) testCgroup {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("SKIPPED LOUDLY: creating a cgroup needs root")
+		jvmtest.MissingTool(t, "creating a cgroup needs root")
 	}
 	cg, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
@@ -112,11 +112,11 @@ func TestHeapUnderCgroupLimit(t *testing.T) {
 				argv := append(append([]string{c.Path}, c.Args[:i]...), "-XX:+PrintFlagsFinal", "-version")
 				out, err := runInCgroup(t, cg, argv...)
 				if err != nil {
-					t.Fatalf("java in the cgroup: %v\n%s", err, short(out))
+					t.Fatalf("java in the cgroup: %v\n%s", err, jvmtest.Short(out))
 				}
 				m := maxHeapRE.FindStringSubmatch(out)
 				if m == nil {
-					t.Fatalf("no MaxHeapSize in:\n%s", short(out))
+					t.Fatalf("no MaxHeapSize in:\n%s", jvmtest.Short(out))
 				}
 				got, _ := strconv.ParseInt(m[1], 10, 64)
 				want := int64(float64(limit) * ratio.max / 100)
@@ -126,6 +126,9 @@ func TestHeapUnderCgroupLimit(t *testing.T) {
 				}
 				if ratio.initial > 0 {
 					m := initialHeapRE.FindStringSubmatch(out)
+					if m == nil {
+						t.Fatalf("no InitialHeapSize in:\n%s", jvmtest.Short(out))
+					}
 					got, _ := strconv.ParseInt(m[1], 10, 64)
 					want := int64(float64(limit) * ratio.initial / 100)
 					if got > want || want-got > 8<<20 {

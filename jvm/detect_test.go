@@ -152,9 +152,10 @@ func TestDetect(t *testing.T) {
 }
 
 // TestDetectRealJDKs finds the machine's real JDKs: /usr/bin/java (a symlink
-// chain into JDK 17) and Temurin 25 through JAVA_HOME.
+// chain into JDK 17) through PATH, and every JDK (Temurin 25 too) through
+// JAVA_HOME.
 func TestDetectRealJDKs(t *testing.T) {
-	const jdk17, jdk25 = "/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/temurin-25-jdk-amd64"
+	jdks := jvmtest.JDKs(t) // JDK 17 first
 	if _, err := os.Stat("/usr/bin/java"); err != nil {
 		jvmtest.MissingTool(t, "no /usr/bin/java on this machine (apt-get install openjdk-17-jdk-headless)")
 	}
@@ -162,17 +163,16 @@ func TestDetectRealJDKs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if jdk.Home != jdk17 || jdk.Major != 17 || jdk.Java != jdk17+"/bin/java" {
-		t.Errorf("Detect(PATH) = %+v, want JDK 17 at %s", jdk, jdk17)
+	if jdk17 := jdks[0]; jdk.Home != jdk17.Home || jdk.Major != 17 || jdk.Java != jdk17.Java() {
+		t.Errorf("Detect(PATH) = %+v, want JDK 17 at %s", jdk, jdk17.Home)
 	}
-	if _, err := os.Stat(jdk25); err != nil {
-		t.Fatalf("Temurin 25 missing at %s", jdk25)
-	}
-	jdk, err = Detect(envOf(map[string]string{"JAVA_HOME": jdk25, "PATH": "/usr/bin"}), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if jdk.Home != jdk25 || jdk.Major != 25 {
-		t.Errorf("Detect(JAVA_HOME) = %+v, want JDK 25", jdk)
+	for _, j := range jdks {
+		jdk, err = Detect(envOf(map[string]string{"JAVA_HOME": j.Home, "PATH": "/usr/bin"}), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if jdk.Home != j.Home || jdk.Major != j.Major {
+			t.Errorf("Detect(JAVA_HOME=%s) = %+v, want JDK %d", j.Home, jdk, j.Major)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package jvm
 
 import (
 	"otter-entrypoint/jvm/jvmtest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -84,6 +85,9 @@ func FuzzParseSize(f *testing.F) {
 		}
 		if n < 0 {
 			t.Fatalf("ParseSize(%q) = %d", s, n)
+		}
+		if back, err := ParseSize(strconv.FormatInt(n, 10)); err != nil || back != n {
+			t.Fatalf("ParseSize(%q) = %d, but its byte count parses as %d, %v", s, n, back, err)
 		}
 	})
 }

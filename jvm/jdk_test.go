@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/propsfile"
 )
 
 // Helper-process mode (the os/exec tests' pattern): the test binary joins a
@@ -70,14 +71,6 @@ func runJava(t *testing.T, java string, args ...string) (int, string) {
 // complaint finds the JVM complaining about an option in its output.
 var complaint = regexp.MustCompile(`Unrecognized (VM )?option|[Ii]gnoring option|VM warning|\[warning\]|was deprecated|is deprecated|is obsolete|not supported|no longer a supported|Could not create the Java Virtual Machine`)
 
-// short trims JVM output for failure messages.
-func short(s string) string {
-	if len(s) > 3000 {
-		return s[:3000] + "…"
-	}
-	return s
-}
-
 // TestLegacyTableOnRealJDKs checks every row of the legacy-flag table on the
 // real JDK 17 and 25: when the table keeps a flag, `java <flag> -version`
 // starts (exit 0); when it drops or translates one, the JDK rejects it or
@@ -108,7 +101,7 @@ func TestLegacyTableOnRealJDKs(t *testing.T) {
 				}
 				code, out = runJava(t, jdk.Java(), append(append([]string{}, tr.args...), "-version")...)
 				if code != 0 || complaint.MatchString(out) {
-					t.Errorf("translation %q of %s on JDK %d: exit %d:\n%s", tr.args, ex, jdk.Major, code, short(out))
+					t.Errorf("translation %q of %s on JDK %d: exit %d:\n%s", tr.args, ex, jdk.Major, code, jvmtest.Short(out))
 				}
 			})
 		}
@@ -145,122 +138,32 @@ func TestGCLogFamilyOnRealJDKs(t *testing.T) {
 	}
 }
 
-type javaProc struct {
-	cmd  *exec.Cmd
-	out  *jvmtest.SyncBuffer
-	done chan error
-}
-
 // startCommand runs a built Command with os/exec (as the supervisor will).
-func startCommand(t *testing.T, c Command, env []string) *javaProc {
+func startCommand(t *testing.T, c Command, env []string) *jvmtest.Proc {
 	t.Helper()
 	if err := c.MakeDirs(); err != nil {
 		t.Fatal(err)
 	}
-	p := &javaProc{out: &jvmtest.SyncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(c.Path, c.Args...)
-	p.cmd.Dir = c.Dir
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	})
-	return p
+	cmd := exec.Command(c.Path, c.Args...)
+	cmd.Dir, cmd.Env = c.Dir, env
+	return jvmtest.StartProc(t, cmd)
 }
 
-// failIfExited ends the test when java has already exited.
-func (p *javaProc) failIfExited(t *testing.T) {
+// renderInto renders the home's otter.properties with set's keys given as
+// environment variables named like them, as the entrypoint does, into
+// <renderDir>/otter.properties.
+func renderInto(t *testing.T, role, home, renderDir string, set map[string]string) string {
 	t.Helper()
-	select {
-	case err := <-p.done:
-		p.done <- err
-		t.Fatalf("java exited early (%v); output:\n%s", err, short(string(p.out.Bytes())))
-	default:
+	var environ []string
+	for k, v := range set {
+		environ = append(environ, k+"="+v)
 	}
-}
-
-// startLine waits for the stand-in's start line on stdout (the pipe may
-// deliver it after the log file shows the running line) and decodes it.
-func (p *javaProc) startLine(t *testing.T) *jvmtest.Start {
-	t.Helper()
-	var s *jvmtest.Start
-	eventually(t, "the start line", 30*time.Second, func() bool {
-		var err error
-		s, err = jvmtest.ParseStartLine(p.out.Bytes())
-		return err == nil
-	}, p.out.Bytes)
-	return s
-}
-
-// stop sends TERM and returns the shell exit code.
-func (p *javaProc) stop(t *testing.T) int {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.done:
-		p.done <- err
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				return 128 + int(ws.Signal())
-			}
-			return ee.ExitCode()
-		}
-		return 0
-	case <-time.After(30 * time.Second):
-		t.Fatalf("java did not stop within 30s; output:\n%s", p.out.Bytes())
-		return -1
-	}
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool, out func() []byte) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s; output:\n%s", timeout, what, out())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// renderInto writes <renderDir>/otter.properties: the home's file with some
-// keys replaced and added (standing in for propsfile's rendering).
-func renderInto(t *testing.T, home, renderDir string, set map[string]string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(home, "conf", "otter.properties"))
+	r, err := propsfile.Render(propsfile.Options{Role: role, OtterHome: home, Environ: environ}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lines []string
-	seen := map[string]bool{}
-	for _, l := range strings.Split(string(b), "\n") {
-		k, _, ok := strings.Cut(l, "=")
-		k = strings.TrimSpace(k)
-		if v, found := set[k]; ok && found {
-			l = k + " = " + v
-			seen[k] = true
-		}
-		lines = append(lines, l)
-	}
-	for k, v := range set {
-		if !seen[k] {
-			lines = append(lines, k+" = "+v)
-		}
-	}
-	if err := os.MkdirAll(renderDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(renderDir, "otter.properties")
-	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+	p, err := r.WriteFile(renderDir)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -289,7 +192,7 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 			renderDir := filepath.Join(root, "render dir")
 			ports := jvmtest.FreePorts(t, 2)
 			port, comm := ports[0], ports[1]
-			rendered := renderInto(t, home, renderDir, map[string]string{
+			rendered := renderInto(t, "manager", home, renderDir, map[string]string{
 				"otter.port": strconv.Itoa(port), "otter.communication.manager.port": strconv.Itoa(comm),
 				"otter.database.driver.password": "from-a-secret-file", "otter.domainName": "otter-manager.example",
 			})
@@ -306,8 +209,8 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 			p := startCommand(t, c, os.Environ())
 			url := fmt.Sprintf("http://127.0.0.1:%d/monitor/ok.htm", port)
 			var body []byte
-			eventually(t, url, 30*time.Second, func() bool {
-				p.failIfExited(t)
+			jvmtest.Eventually(t, url, 30*time.Second, func() bool {
+				p.FailIfExited(t)
 				resp, err := http.Get(url)
 				if err != nil {
 					return false
@@ -315,11 +218,11 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 				defer resp.Body.Close()
 				body, _ = io.ReadAll(resp.Body)
 				return resp.StatusCode == 200
-			}, p.out.Bytes)
+			}, p.Out.Bytes)
 			if string(body) != "server is ok!" {
 				t.Errorf("body %q", body)
 			}
-			s := p.startLine(t)
+			s := p.StartLine(t, 30*time.Second)
 			want := map[string]string{
 				"otter.conf": rendered, "appName": "otter-manager", "dubbo.application.logger": "slf4j",
 				"logback.configurationFile": filepath.Join(home, "conf", "logback.xml"), "java.awt.headless": "true",
@@ -348,7 +251,7 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 			if st, err := os.Stat(filepath.Join(home, "logs", "gc", "gc.log")); err != nil || st.Size() == 0 {
 				t.Errorf("GC log: %v", err)
 			}
-			if code := p.stop(t); code != 143 {
+			if code := p.Stop(t, 30*time.Second); code != 143 {
 				t.Errorf("exit after TERM = %d, want 143", code)
 			}
 		})
@@ -366,7 +269,7 @@ func TestNodeCommandOnRealJDKs(t *testing.T) {
 			root := filepath.Join(t.TempDir(), "otter home")
 			home := jvmtest.Home(t, "node", filepath.Join(root, "node"))
 			renderDir := filepath.Join(root, "render")
-			rendered := renderInto(t, home, renderDir, map[string]string{"otter.manager.address": "otter-manager-0.otter-manager:1099"})
+			rendered := renderInto(t, "node", home, renderDir, map[string]string{"otter.manager.address": "otter-manager-0.otter-manager:1099"})
 			nid, err := Nid(envOf(nil), "otter-node-3.otter-node.default.svc.cluster.local")
 			if err != nil {
 				t.Fatal(err)
@@ -378,8 +281,8 @@ func TestNodeCommandOnRealJDKs(t *testing.T) {
 			}
 			p := startCommand(t, c, append(os.Environ(), "otter.zookeeper.sessionTimeout=1234"))
 			log := filepath.Join(home, "logs", "node", "node.log")
-			eventually(t, "the node's running line", 30*time.Second, func() bool { p.failIfExited(t); return jvmtest.FileContains(log, jvmtest.NodeRunning) }, p.out.Bytes)
-			s := p.startLine(t)
+			jvmtest.Eventually(t, "the node's running line", 30*time.Second, func() bool { p.FailIfExited(t); return jvmtest.FileContains(log, jvmtest.NodeRunning) }, p.Out.Bytes)
+			s := p.StartLine(t, 30*time.Second)
 			for k, v := range map[string]string{"nid": "4", "java.rmi.server.hostname": "10.9.8.7", "appName": "otter-node", "user.dir": filepath.Join(home, "bin")} {
 				if s.Sysprops[k] != v {
 					t.Errorf("system property %s = %q, want %q", k, s.Sysprops[k], v)
@@ -402,7 +305,7 @@ func TestNodeCommandOnRealJDKs(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(home, "logs", "node", "registered-4")); err != nil {
 				t.Error(err)
 			}
-			if code := p.stop(t); code != 143 {
+			if code := p.Stop(t, 30*time.Second); code != 143 {
 				t.Errorf("exit after TERM = %d, want 143", code)
 			}
 			if !jvmtest.FileContains(log, jvmtest.NodeDown) {
@@ -428,7 +331,7 @@ func TestStartupShOptionsOnRealJDKs(t *testing.T) {
 						ports := jvmtest.FreePorts(t, 2)
 						set = map[string]string{"otter.port": strconv.Itoa(ports[0]), "otter.communication.manager.port": strconv.Itoa(ports[1])}
 					}
-					rendered := renderInto(t, home, filepath.Join(root, "render"), set)
+					rendered := renderInto(t, role, home, filepath.Join(root, "render"), set)
 					c, warns, err := Build(detectReal(t, jdk), Options{Role: role, OtterHome: home, RenderDir: filepath.Dir(rendered), RenderedFile: rendered,
 						Nid: 1, JavaOptions: opts, MaxMemRatio: 75})
 					if err != nil {
@@ -442,34 +345,21 @@ func TestStartupShOptionsOnRealJDKs(t *testing.T) {
 					if role == "node" {
 						running, log = jvmtest.NodeRunning, filepath.Join(home, jvmtest.NodeLog)
 					}
-					eventually(t, "the running line", 60*time.Second, func() bool { p.failIfExited(t); return jvmtest.FileContains(log, running) }, p.out.Bytes)
-					s := p.startLine(t)
+					jvmtest.Eventually(t, "the running line", 60*time.Second, func() bool { p.FailIfExited(t); return jvmtest.FileContains(log, running) }, p.Out.Bytes)
+					s := p.StartLine(t, 30*time.Second)
 					for _, a := range s.InputArguments {
 						if strings.Contains(a, "PermSize") || strings.Contains(a, "CMS") || strings.Contains(a, "ConcMarkSweep") || a == "-Xnoagent" {
 							t.Errorf("a removed flag reached the JVM: %s", a)
 						}
 					}
-					if out := string(p.out.Bytes()); complaint.MatchString(out) {
+					if out := string(p.Out.Bytes()); complaint.MatchString(out) {
 						t.Errorf("the JVM complained:\n%s", out)
 					}
-					if code := p.stop(t); code != 143 {
+					if code := p.Stop(t, 30*time.Second); code != 143 {
 						t.Errorf("exit after TERM = %d, want 143", code)
 					}
 				})
 			}
 		}
 	}
-}
-
-func buildHomes(t testing.TB) (string, string) {
-	t.Helper()
-	return jvmtest.BuildRelease(t, "")
-}
-
-func statDir(p string) (bool, error) {
-	st, err := os.Stat(p)
-	if err != nil {
-		return false, err
-	}
-	return st.IsDir(), nil
 }

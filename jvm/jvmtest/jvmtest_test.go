@@ -20,71 +20,12 @@ import (
 	"time"
 )
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+// start runs java in home/bin.
+func start(t *testing.T, java, home string, args ...string) *Proc {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-type proc struct {
-	cmd  *exec.Cmd
-	out  *SyncBuffer
-	done chan error
-}
-
-func start(t *testing.T, java, home string, args ...string) *proc {
-	t.Helper()
-	p := &proc{out: &SyncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(java, args...)
-	p.cmd.Dir = filepath.Join(home, "bin")
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	})
-	return p
-}
-
-// startLine waits for the start line on stdout (the pipe may deliver it
-// after the log file shows the running line) and decodes it.
-func (p *proc) startLine(t *testing.T) *Start {
-	t.Helper()
-	var s *Start
-	eventually(t, "the start line", 30*time.Second, func() bool {
-		var err error
-		s, err = ParseStartLine(p.out.Bytes())
-		return err == nil
-	})
-	return s
-}
-
-func (p *proc) wait(t *testing.T, timeout time.Duration) int {
-	t.Helper()
-	select {
-	case err := <-p.done:
-		p.done <- err
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return 0
-	case <-time.After(timeout):
-		t.Fatalf("java did not exit within %v; output:\n%s", timeout, p.out.Bytes())
-		return -1
-	}
+	cmd := exec.Command(java, args...)
+	cmd.Dir = filepath.Join(home, "bin")
+	return StartProc(t, cmd)
 }
 
 func classpath(home string, role string) string {
@@ -219,7 +160,7 @@ func TestManagerStandIn(t *testing.T) {
 			p := start(t, jdk.Java(), home, "-Dotter.conf="+conf, "-Dotter.domainName=overwritten-by-file", "-cp", classpath(home, "manager"), ManagerMainClass)
 			url := fmt.Sprintf("http://127.0.0.1:%d/monitor/ok.htm", port)
 			var body []byte
-			eventually(t, "GET "+url+" = 200", 20*time.Second, func() bool {
+			Eventually(t, "GET "+url+" = 200", 20*time.Second, func() bool {
 				resp, err := http.Get(url)
 				if err != nil {
 					return false
@@ -227,18 +168,18 @@ func TestManagerStandIn(t *testing.T) {
 				defer resp.Body.Close()
 				body, _ = io.ReadAll(resp.Body)
 				return resp.StatusCode == 200
-			})
+			}, p.Out.Bytes)
 			if string(body) != "server is ok!" {
 				t.Errorf("body = %q", body)
 			}
-			s := p.startLine(t)
+			s := p.StartLine(t, 30*time.Second)
 			if s.Role != "manager" || s.Sysprops["otter.port"] != strconv.Itoa(port) || s.Sysprops["otter.domainName"] != "127.0.0.1" {
 				t.Errorf("start line: role %q otter.port %q otter.domainName %q", s.Role, s.Sysprops["otter.port"], s.Sysprops["otter.domainName"])
 			}
 			if s.Conf["otter.manager.address"] != fmt.Sprintf("127.0.0.1:%d", comm) {
 				t.Errorf("resolved otter.manager.address = %q", s.Conf["otter.manager.address"])
 			}
-			if got := s.Sysprops["otter.database.driver.password"]; got != MaskSecret("s3cret") || bytes.Contains(p.out.Bytes(), []byte("s3cret")) {
+			if got := s.Sysprops["otter.database.driver.password"]; got != MaskSecret("s3cret") || bytes.Contains(p.Out.Bytes(), []byte("s3cret")) {
 				t.Errorf("password printed as %q; want it masked", got)
 			}
 			if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", comm)); err != nil {
@@ -250,23 +191,20 @@ func TestManagerStandIn(t *testing.T) {
 			if !FileContains(log, ManagerRunning) {
 				t.Errorf("%s lacks %q", log, ManagerRunning)
 			}
-			if bytes.Contains(p.out.Bytes(), []byte(ManagerRunning)) {
+			if bytes.Contains(p.Out.Bytes(), []byte(ManagerRunning)) {
 				t.Error("the manager logged to stdout; Otter's logback writes only to files")
 			}
 			// QUIT: the JVM's own thread dump on stdout, and the JVM keeps running.
-			if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+			if err := p.Cmd.Process.Signal(syscall.SIGQUIT); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "a thread dump", 20*time.Second, func() bool { return bytes.Contains(p.out.Bytes(), []byte("Full thread dump")) })
+			Eventually(t, "a thread dump", 20*time.Second, func() bool { return bytes.Contains(p.Out.Bytes(), []byte("Full thread dump")) }, p.Out.Bytes)
 			if resp, err := http.Get(url); err != nil {
 				t.Errorf("after QUIT: %v", err)
 			} else {
 				resp.Body.Close()
 			}
-			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-			if code := p.wait(t, 20*time.Second); code != 143 {
+			if code := p.Stop(t, 20*time.Second); code != 143 {
 				t.Errorf("exit code after TERM = %d, want 143", code)
 			}
 			if !FileContains(log, "## manager server is down.") {
@@ -281,7 +219,7 @@ func TestManagerStandIn(t *testing.T) {
 			defer busy.Close()
 			setProps(t, conf, map[string]string{"otter.port": strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)})
 			p2 := start(t, jdk.Java(), home, "-Dotter.conf="+conf, "-cp", classpath(home, "manager"), ManagerMainClass)
-			if code := p2.wait(t, 20*time.Second); code != 0 {
+			if code := p2.Wait(t, 20*time.Second); code != 0 {
 				t.Errorf("exit code on startup failure = %d, want 0 (Otter's System.exit(0))", code)
 			}
 			if !FileContains(log, ManagerFailed) {
@@ -305,17 +243,17 @@ func TestNodeStandIn(t *testing.T) {
 			cp := classpath(home, "node")
 
 			p := start(t, jdk.Java(), home, "-cp", cp, NodeMainClass)
-			if code := p.wait(t, 20*time.Second); code != 1 {
+			if code := p.Wait(t, 20*time.Second); code != 1 {
 				t.Errorf("exit without nid = %d, want 1", code)
 			}
-			if !bytes.Contains(p.out.Bytes(), []byte("java.lang.ExceptionInInitializerError")) || !FileContains(filepath.Join(home, NodeLog), "nid is not set!") {
-				t.Errorf("no nid: want ExceptionInInitializerError and 'nid is not set!'; output:\n%s", p.out.Bytes())
+			if !bytes.Contains(p.Out.Bytes(), []byte("java.lang.ExceptionInInitializerError")) || !FileContains(filepath.Join(home, NodeLog), "nid is not set!") {
+				t.Errorf("no nid: want ExceptionInInitializerError and 'nid is not set!'; output:\n%s", p.Out.Bytes())
 			}
 
 			p = start(t, jdk.Java(), home, "-Dnid=3", "-Dotter.manager.address=10.0.0.1:1099", "-Dotter.stub.aria2c=hang", "-cp", cp, NodeMainClass)
 			log := filepath.Join(home, NodeLog)
-			eventually(t, "the running line", 20*time.Second, func() bool { return FileContains(log, NodeRunning) })
-			s := p.startLine(t)
+			Eventually(t, "the running line", 20*time.Second, func() bool { return FileContains(log, NodeRunning) }, p.Out.Bytes)
+			s := p.StartLine(t, 30*time.Second)
 			if s.Sysprops["nid"] != "3" || s.Conf["otter.manager.address"] != "10.0.0.1:1099" {
 				t.Errorf("nid %q otter.manager.address %q", s.Sysprops["nid"], s.Conf["otter.manager.address"])
 			}
@@ -333,7 +271,7 @@ func TestNodeStandIn(t *testing.T) {
 			}
 			// The aria2c child runs as a direct child of the JVM.
 			var ariaPid int
-			eventually(t, "aria2c started", 20*time.Second, func() bool {
+			Eventually(t, "aria2c started", 20*time.Second, func() bool {
 				b, _ := os.ReadFile(log)
 				_, after, ok := bytes.Cut(b, []byte("## aria2c started pid="))
 				if !ok {
@@ -342,14 +280,14 @@ func TestNodeStandIn(t *testing.T) {
 				f := strings.Fields(string(after))
 				ariaPid, _ = strconv.Atoi(f[0])
 				return ariaPid > 0
-			})
+			}, p.Out.Bytes)
 			stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", ariaPid))
 			if err != nil {
 				t.Fatalf("aria2c pid %d: %v", ariaPid, err)
 			}
 			_, rest, _ := bytes.Cut(stat, []byte(") "))
-			if f := strings.Fields(string(rest)); len(f) < 2 || f[1] != strconv.Itoa(p.cmd.Process.Pid) {
-				t.Errorf("aria2c's parent = %v, want the JVM %d", f, p.cmd.Process.Pid)
+			if f := strings.Fields(string(rest)); len(f) < 2 || f[1] != strconv.Itoa(p.Cmd.Process.Pid) {
+				t.Errorf("aria2c's parent = %v, want the JVM %d", f, p.Cmd.Process.Pid)
 			}
 			comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", ariaPid))
 			if strings.TrimSpace(string(comm)) != "aria2c" {
@@ -365,10 +303,10 @@ func TestNodeStandIn(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(fetch, "second.url"), []byte("hang\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "a second aria2c", 20*time.Second, func() bool {
+			Eventually(t, "a second aria2c", 20*time.Second, func() bool {
 				b, _ := os.ReadFile(log)
 				return bytes.Count(b, []byte("## aria2c started pid=")) == 2
-			})
+			}, p.Out.Bytes)
 			if _, err := os.Stat(filepath.Join(fetch, "second.started")); err != nil {
 				t.Errorf("the request file was not marked started: %v", err)
 			}
@@ -383,10 +321,7 @@ func TestNodeStandIn(t *testing.T) {
 				}
 			})
 
-			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-			if code := p.wait(t, 20*time.Second); code != 143 {
+			if code := p.Stop(t, 20*time.Second); code != 143 {
 				t.Errorf("exit after TERM = %d, want 143", code)
 			}
 			b, _ := os.ReadFile(log)
@@ -407,7 +342,7 @@ func TestStandInExitsByItself(t *testing.T) {
 	jdk := JDKs(t)[0]
 	home := Home(t, "node", t.TempDir())
 	p := start(t, jdk.Java(), home, "-Dnid=2", "-Dotter.stub.exitAfterMs=300", "-Dotter.stub.exitCode=0", "-Dotter.stub.shutdownDelayMs=0", "-cp", classpath(home, "node"), NodeMainClass)
-	if code := p.wait(t, 30*time.Second); code != 0 {
+	if code := p.Wait(t, 30*time.Second); code != 0 {
 		t.Errorf("exit code = %d, want 0", code)
 	}
 	log := filepath.Join(home, NodeLog)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -10,10 +9,7 @@ import (
 )
 
 func TestRun(t *testing.T) {
-	javac, err := exec.LookPath("javac")
-	if err != nil {
-		t.Skip("SKIPPED LOUDLY: no javac on this machine")
-	}
+	javac := jvmtest.Javac(t)
 	out := t.TempDir()
 	if err := run(out, javac, true); err != nil {
 		t.Fatal(err)
