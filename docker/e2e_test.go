@@ -276,18 +276,6 @@ func (c *container) logs() string {
 	return string(b)
 }
 
-// eventually polls cond every 50ms until it holds or the deadline passes.
-func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // probe asks the entrypoint's probe server inside the container.
 func (c *container) probe(path string) (int, string, error) {
 	pid := c.inspect().State.Pid
@@ -306,13 +294,13 @@ func (c *container) probe(path string) (int, string, error) {
 // waitReady polls /readyz until 200 and returns the time since start.
 func (c *container) waitReady(timeout time.Duration) time.Duration {
 	c.t.Helper()
-	eventually(c.t, timeout, c.name+": /readyz answers 200", func() bool {
+	jvmtest.Eventually(c.t, c.name+": /readyz answers 200", timeout, func() bool {
 		if !c.inspect().State.Running {
 			c.t.Fatalf("%s exited before it was ready", c.name)
 		}
 		code, _, err := c.probe("/readyz")
 		return err == nil && code == http.StatusOK
-	})
+	}, nil)
 	return time.Since(c.started)
 }
 
@@ -335,10 +323,10 @@ func (c *container) java() containerProc {
 func (c *container) waitLog(timeout time.Duration, text string) string {
 	c.t.Helper()
 	var logs string
-	eventually(c.t, timeout, fmt.Sprintf("%s: docker logs shows %q", c.name, text), func() bool {
+	jvmtest.Eventually(c.t, fmt.Sprintf("%s: docker logs shows %q", c.name, text), timeout, func() bool {
 		logs = c.logs()
 		return strings.Contains(logs, text)
-	})
+	}, nil)
 	return logs
 }
 
@@ -491,10 +479,10 @@ func TestDockerEndToEnd(t *testing.T) {
 		}
 
 		// Docker's health status, from the image's HEALTHCHECK.
-		eventually(t, 30*time.Second, "docker health status healthy", func() bool {
+		jvmtest.Eventually(t, "docker health status healthy", 30*time.Second, func() bool {
 			h := c.inspect().State.Health
 			return h != nil && h.Status == "healthy"
-		})
+		}, nil)
 		if code, _, err := c.probe("/livez"); err != nil || code != http.StatusOK {
 			t.Errorf("/livez: %d %v", code, err)
 		}
@@ -644,7 +632,7 @@ func TestDockerEndToEnd(t *testing.T) {
 		// long each one stays.
 		zombieSince := map[int]time.Time{}
 		var longest time.Duration
-		eventually(t, 30*time.Second, "the container exits after java died", func() bool {
+		jvmtest.Eventually(t, "the container exits after java died", 30*time.Second, func() bool {
 			st := c.inspect().State
 			if !st.Running {
 				return true
@@ -672,7 +660,7 @@ func TestDockerEndToEnd(t *testing.T) {
 				}
 			}
 			return false
-		})
+		}, nil)
 		if longest > 2*time.Second {
 			t.Errorf("a zombie stayed %v in the container", longest)
 		}

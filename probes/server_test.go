@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
+	"otter-entrypoint/jvm/jvmtest"
 	"otter-entrypoint/supervisor"
 )
 
@@ -151,7 +152,7 @@ func TestNoneCheckIsReadyOnceTheChildRuns(t *testing.T) {
 		t.Fatalf("readyz before start = %d", code)
 	}
 	s.ChildStarted(99, clk.now()) // kicks the loop: no need to wait an interval
-	waitFor(t, "readyz 200", func() bool { return httpGet(t, base+"/readyz") == 200 })
+	jvmtest.Eventually(t, "readyz 200", 15*time.Second, func() bool { return httpGet(t, base+"/readyz") == 200 }, nil)
 	if m := scrape(t, s.Handler(), ""); !strings.Contains(m, "otter_entrypoint_ready 1\n") || !strings.Contains(m, "otter_entrypoint_child_up 1\n") {
 		t.Errorf("metrics after ready:\n%s", grep(m, "otter_entrypoint_"))
 	}
@@ -380,17 +381,6 @@ func httpGet(t *testing.T, url string) int {
 	return resp.StatusCode
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func grep(s, sub string) string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
@@ -426,12 +416,12 @@ func TestFirstReadinessDoesNotWaitAWholeInterval(t *testing.T) {
 	}
 	// The first check at the start, a second one a second later: with a
 	// 1 h interval that only happens if start-up checks are frequent.
-	waitFor(t, "a second start-up check", func() bool { return checks() >= 2 })
+	jvmtest.Eventually(t, "a second start-up check", 15*time.Second, func() bool { return checks() >= 2 }, nil)
 	check.set(nil)
-	waitFor(t, "readiness once the check passes", func() bool {
+	jvmtest.Eventually(t, "readiness once the check passes", 15*time.Second, func() bool {
 		code, _ := get(t, s.Handler(), "/readyz")
 		return code == http.StatusOK
-	})
+	}, nil)
 	after := checks()
 	time.Sleep(2500 * time.Millisecond) // no condition to wait on: the absence of checks is the point
 	if n := checks(); n != after {
