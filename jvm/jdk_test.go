@@ -6,8 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -208,17 +206,7 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 			}
 			p := startCommand(t, c, os.Environ())
 			url := fmt.Sprintf("http://127.0.0.1:%d/monitor/ok.htm", port)
-			var body []byte
-			jvmtest.Eventually(t, url, 30*time.Second, func() bool {
-				p.FailIfExited(t)
-				resp, err := http.Get(url)
-				if err != nil {
-					return false
-				}
-				defer resp.Body.Close()
-				body, _ = io.ReadAll(resp.Body)
-				return resp.StatusCode == 200
-			}, p.Out.Bytes)
+			body := p.WaitOK(t, url, 30*time.Second)
 			if string(body) != "server is ok!" {
 				t.Errorf("body %q", body)
 			}

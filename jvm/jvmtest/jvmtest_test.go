@@ -159,16 +159,7 @@ func TestManagerStandIn(t *testing.T) {
 			setProps(t, conf, map[string]string{"otter.port": strconv.Itoa(port), "otter.communication.manager.port": strconv.Itoa(comm), "otter.database.driver.password": "s3cret"})
 			p := start(t, jdk.Java(), home, "-Dotter.conf="+conf, "-Dotter.domainName=overwritten-by-file", "-cp", classpath(home, "manager"), ManagerMainClass)
 			url := fmt.Sprintf("http://127.0.0.1:%d/monitor/ok.htm", port)
-			var body []byte
-			Eventually(t, "GET "+url+" = 200", 20*time.Second, func() bool {
-				resp, err := http.Get(url)
-				if err != nil {
-					return false
-				}
-				defer resp.Body.Close()
-				body, _ = io.ReadAll(resp.Body)
-				return resp.StatusCode == 200
-			}, p.Out.Bytes)
+			body := p.WaitOK(t, url, 20*time.Second)
 			if string(body) != "server is ok!" {
 				t.Errorf("body = %q", body)
 			}

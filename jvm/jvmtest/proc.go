@@ -2,6 +2,8 @@ package jvmtest
 
 import (
 	"errors"
+	"io"
+	"net/http"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -89,6 +91,24 @@ func (p *Proc) StartLine(t testing.TB, timeout time.Duration) *Start {
 		return err == nil
 	}, p.Out.Bytes)
 	return s
+}
+
+// WaitOK polls url until it answers 200, failing the test when the process
+// exits first or timeout passes, and returns the body of that answer.
+func (p *Proc) WaitOK(t testing.TB, url string, timeout time.Duration) []byte {
+	t.Helper()
+	var body []byte
+	Eventually(t, "GET "+url+" = 200", timeout, func() bool {
+		p.FailIfExited(t)
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ = io.ReadAll(resp.Body)
+		return resp.StatusCode == http.StatusOK
+	}, p.Out.Bytes)
+	return body
 }
 
 // Eventually polls cond every 20 ms until it holds, and fails the test
