@@ -10,14 +10,17 @@ build:
 	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o otter-entrypoint .
 
 demo: build
-	go run ./jvm/jvmtest/mkrelease -out $(DEMO)
+	go run ./internal/otterstub/mkrelease -out $(DEMO)
 	mkdir -p $(DEMO)/conf.d
 	OTTER_HOME=$(DEMO)/manager OTTER_CONFIG_DIR=$(DEMO)/conf.d ENTRYPOINT_RENDER_DIR=$(DEMO)/render \
 	ENTRYPOINT_WAIT_FOR=none ENTRYPOINT_LISTEN=127.0.0.1:9779 ENTRYPOINT_LOG_FORMAT=console \
 	./otter-entrypoint manager
 
+# Two modules: the entrypoint, and docker/ (image and manifest tests, which
+# need Kubernetes' modules that the entrypoint's build never downloads).
 test:
 	go test -race -count=1 -timeout 40m ./...
+	cd docker && go test -race -count=1 -timeout 40m ./...
 
 bench:
 	.ci/bench

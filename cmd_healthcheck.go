@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/probes"
 )
 
@@ -23,19 +24,19 @@ func cmdHealthcheck(a *app, args []string) int {
 		endpoint = args[0]
 	default:
 		fmt.Fprintln(a.stderr, "usage: otter-entrypoint healthcheck [livez|readyz]")
-		return exitUsage
+		return exit.Usage
 	}
 	if endpoint != "livez" && endpoint != "readyz" {
 		fmt.Fprintf(a.stderr, "otter-entrypoint healthcheck: unknown endpoint %q; use livez or readyz\n", endpoint)
-		return exitUsage
+		return exit.Usage
 	}
 	listen := listenSetting(a)
 	ctx, cancel := context.WithTimeout(context.Background(), healthcheckTimeout)
 	defer cancel()
 	if err := probes.Healthcheck(ctx, listen, endpoint); err != nil {
 		fmt.Fprintf(a.stderr, "otter-entrypoint healthcheck: %v\n", err)
-		return exitFailure
+		return exit.Failure
 	}
 	fmt.Fprintf(a.stdout, "%s ok\n", endpoint)
-	return exitOK
+	return exit.OK
 }

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/probes"
 	"otter-entrypoint/supervisor"
 )
@@ -36,44 +37,44 @@ func TestHealthcheckAgainstARunningServer(t *testing.T) {
 		code := cmdHealthcheck(a, args)
 		return code, out.String() + errb.String()
 	}
-	if code, out := run(); code != exitOK || !strings.Contains(out, "livez ok") {
+	if code, out := run(); code != exit.OK || !strings.Contains(out, "livez ok") {
 		t.Errorf("healthcheck (livez, child not started yet) = %d %q; want 0", code, out)
 	}
-	if code, out := run("readyz"); code != exitFailure || !strings.Contains(out, "503") {
+	if code, out := run("readyz"); code != exit.Failure || !strings.Contains(out, "503") {
 		t.Errorf("healthcheck readyz before the child runs = %d %q; want 1 with the 503", code, out)
 	}
 	s.ChildStarted(1, time.Now())
 	s.RunCheckNow(context.Background())
-	if code, out := run("readyz"); code != exitOK {
+	if code, out := run("readyz"); code != exit.OK {
 		t.Errorf("healthcheck readyz when ready = %d %q; want 0", code, out)
 	}
 	s.StopRequested(15, time.Now())
-	if code, _ := run("readyz"); code != exitFailure {
+	if code, _ := run("readyz"); code != exit.Failure {
 		t.Errorf("healthcheck readyz while stopping = %d; want 1", code)
 	}
 	s.ChildExited(supervisor.ExitStatus{Code: 143}, time.Now())
-	if code, out := run("livez"); code != exitFailure || !strings.Contains(out, "exited") {
+	if code, out := run("livez"); code != exit.Failure || !strings.Contains(out, "exited") {
 		t.Errorf("healthcheck livez after exit = %d %q; want 1", code, out)
 	}
 }
 
 func TestHealthcheckUsageAndSettings(t *testing.T) {
 	a, _, errb := healthcheckApp()
-	if code := cmdHealthcheck(a, []string{"startupz"}); code != exitUsage || !strings.Contains(errb.String(), "livez or readyz") {
+	if code := cmdHealthcheck(a, []string{"startupz"}); code != exit.Usage || !strings.Contains(errb.String(), "livez or readyz") {
 		t.Errorf("unknown endpoint = %d %q", code, errb.String())
 	}
 	a, _, _ = healthcheckApp()
-	if code := cmdHealthcheck(a, []string{"livez", "readyz"}); code != exitUsage {
+	if code := cmdHealthcheck(a, []string{"livez", "readyz"}); code != exit.Usage {
 		t.Errorf("two endpoints = %d", code)
 	}
 	a, _, errb = healthcheckApp("ENTRYPOINT_LISTEN=off")
-	if code := cmdHealthcheck(a, nil); code != exitFailure || !strings.Contains(errb.String(), "off") {
+	if code := cmdHealthcheck(a, nil); code != exit.Failure || !strings.Contains(errb.String(), "off") {
 		t.Errorf("server off = %d %q", code, errb.String())
 	}
 	// Nothing listens on a closed port: fails fast, exit 1.
 	a, _, errb = healthcheckApp("ENTRYPOINT_LISTEN=127.0.0.1:1")
 	start := time.Now()
-	if code := cmdHealthcheck(a, nil); code != exitFailure {
+	if code := cmdHealthcheck(a, nil); code != exit.Failure {
 		t.Errorf("nothing listening = %d %q", code, errb.String())
 	}
 	if d := time.Since(start); d > healthcheckTimeout+time.Second {

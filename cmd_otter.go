@@ -15,16 +15,71 @@ import (
 
 	"go.uber.org/zap"
 
+	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/internal/otter"
 	"otter-entrypoint/jvm"
+	"otter-entrypoint/prestart"
 	"otter-entrypoint/probes"
 	"otter-entrypoint/propsfile"
 )
 
 // cmdManager runs Otter's manager (the web console).
-func cmdManager(a *app, args []string) int { return runOtter(a, "manager", args) }
+func cmdManager(a *app, args []string) int { return runOtter(a, otter.Manager, args) }
 
 // cmdNode runs an Otter node (a sync worker).
-func cmdNode(a *app, args []string) int { return runOtter(a, "node", args) }
+func cmdNode(a *app, args []string) int { return runOtter(a, otter.Node, args) }
+
+// runOtter is `manager` and `node`: read every setting, plan the launch
+// (render otter.properties, build the java command line), then either print
+// the plan (--dry-run) or wait for the dependencies and supervise java.
+func runOtter(a *app, role otter.Role, args []string) int {
+	dryRun, code, ok := parseOtterFlags(a, role, args)
+	if !ok {
+		return code
+	}
+	if !dryRun {
+		a.signals() // handlers are installed in the background meanwhile
+	}
+	s, problems := loadOtterSettings(a, role)
+	log, err := loggerFor(a, s.log, problems)
+	if err != nil {
+		return fail(a, role, err)
+	}
+	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush of stderr
+
+	p, err := plan(a, role, s, log)
+	if err != nil {
+		return fail(a, role, err)
+	}
+	if dryRun {
+		return printDryRun(a, p)
+	}
+	return launch(a, role, s, p, log)
+}
+
+// parseOtterFlags parses `manager|node [--dry-run]`; ok is false when the
+// command ends here with code.
+func parseOtterFlags(a *app, role otter.Role, args []string) (dryRun bool, code int, ok bool) {
+	fs := flag.NewFlagSet(string(role), flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	dry := fs.Bool("dry-run", false, "print where otter.properties is written and the java command line, one argument per line, and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(a.stderr, "Usage: otter-entrypoint %s [--dry-run]\n", role)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return false, exit.OK, false
+		}
+		return false, exit.Usage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(a.stderr, "otter-entrypoint %s: unexpected argument %q\n", role, fs.Arg(0))
+		fs.Usage()
+		return false, exit.Usage, false
+	}
+	return *dry, exit.OK, true
+}
 
 // launchSettings are the settings of the manager and node commands that no
 // package reads for itself.
@@ -33,200 +88,217 @@ type launchSettings struct {
 	WaitTimeout time.Duration `env:"ENTRYPOINT_WAIT_TIMEOUT" envDefault:"5m"`
 }
 
-// defaultOtterHome is where the release is unpacked in the images.
-func defaultOtterHome(role string) string { return "/home/admin/" + role }
-
-func runOtter(a *app, role string, args []string) int {
-	fs := flag.NewFlagSet(role, flag.ContinueOnError)
-	fs.SetOutput(a.stderr)
-	dryRun := fs.Bool("dry-run", false, "print the rendered file's path and the java command line, one argument per line, and exit")
-	fs.Usage = func() {
-		fmt.Fprintf(a.stderr, "Usage: otter-entrypoint %s [--dry-run]\n", role)
-		fs.PrintDefaults()
+func (s *launchSettings) validate() []string {
+	if s.WaitTimeout <= 0 {
+		return []string{fmt.Sprintf("ENTRYPOINT_WAIT_TIMEOUT=%q: must be a positive duration such as 5m", s.WaitTimeout)}
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
+	return nil
+}
+
+// otterSettings are every setting of the manager and node commands, read
+// and checked together so that every invalid one is reported at once.
+type otterSettings struct {
+	log    logSettings
+	sup    supervisorSettings
+	launch launchSettings
+	render renderSettings
+	java   jvm.Settings
+	probes probeSettings
+
+	jdk           jvm.JDK
+	jdkErr        error    // JAVA_HOME or PATH holds no usable java
+	waitFor       []string // ENTRYPOINT_WAIT_FOR when set; nil: derived from otter.properties
+	waitForSet    bool
+	nid           int    // node only
+	advertiseHost string // node only
+}
+
+// loadOtterSettings reads and checks every setting of role: the
+// entrypoint's own, Java's (JAVA_HOME is resolved here, so a missing java is
+// reported with the rest), the node's id and address, and the probes'.
+// Only the defaults that depend on otter.properties are left for plan.
+func loadOtterSettings(a *app, role otter.Role) (otterSettings, []string) {
+	var s otterSettings
+	problems := parseSettings(a, &s.log, &s.sup, &s.launch, &s.render, &s.java)
+	problems = append(problems, s.render.resolve(role)...)
+	home := s.render.OtterHome
+
+	if spec := strings.TrimSpace(s.launch.WaitFor); spec != "" {
+		t, err := prestart.ParseWaitFor(spec)
+		if err != nil {
+			problems = append(problems, err.Error())
 		}
-		return exitUsage
+		s.waitFor, s.waitForSet = t, true
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(a.stderr, "otter-entrypoint %s: unexpected argument %q\n", role, fs.Arg(0))
-		fs.Usage()
-		return exitUsage
-	}
-	if !*dryRun {
-		a.signals() // handlers are installed in the background meanwhile
-	}
+	ps, more := readProbeSettings(a, home, role.MainLogRel())
+	s.probes = ps
+	problems = append(problems, more...)
 
-	// Settings: every problem is reported at once.
-	var (
-		ls logSettings
-		ss supervisorSettings
-		ts launchSettings
-		rs renderSettings
-		js jvm.Settings
-	)
-	problems := parseSettings(a, &ls, &ss, &ts, &rs, &js)
-	problems = append(problems, rs.resolve(role)...)
-	if ts.WaitTimeout <= 0 {
-		problems = append(problems, fmt.Sprintf("ENTRYPOINT_WAIT_TIMEOUT=%q: must be a positive duration such as 5m", ts.WaitTimeout))
+	if role == otter.Node {
+		host, _ := os.Hostname()
+		var err error
+		if s.nid, err = jvm.Nid(a.getenv, host); err != nil {
+			problems = append(problems, err.Error())
+		}
+		if s.advertiseHost, err = jvm.AdvertiseHost(a.getenv); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
-	otterHome := rs.OtterHome
-	log, code := loggerFor(a, ls, problems)
-	if log == nil {
-		return code
+	// java last: a missing java alone keeps its own exit code (127).
+	s.jdk, s.jdkErr = jvm.Detect(a.getenv, nil)
+	if s.jdkErr != nil && len(problems) > 0 {
+		problems = append(problems, s.jdkErr.Error())
 	}
-	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush of stderr
+	return s, problems
+}
 
-	// 1. otter.properties.
-	rendered, err := propsfile.Render(rs.propsOptions(a, role), log)
+// launchPlan is what plan decided: the rendered file, the java command
+// line, what to wait for and how java is judged ready.
+type launchPlan struct {
+	rendered     *propsfile.Result
+	renderedPath string
+	cmd          jvm.Command
+	waitFor      []string
+	probes       probeSettings
+}
+
+// plan renders otter.properties and builds the java command line; it
+// writes nothing.
+func plan(a *app, role otter.Role, s otterSettings, log *zap.Logger) (*launchPlan, error) {
+	if s.jdkErr != nil {
+		return nil, s.jdkErr
+	}
+	log.Debug("java found", zap.String("java", s.jdk.Java), zap.String("version", s.jdk.Version), zap.Int("major", s.jdk.Major))
+	home := s.render.OtterHome
+	rendered, err := propsfile.Render(s.render.propsOptions(a, role), log)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "otter-entrypoint %s: %v\n", role, err)
-		return exitCodeOf(err)
+		return nil, err
 	}
+	p := &launchPlan{rendered: rendered, renderedPath: filepath.Join(s.render.RenderDir, "otter.properties"), probes: s.probes}
 
-	// 2. The java command line.
-	jdk, err := jvm.Detect(a.getenv, log)
-	if err != nil {
-		fmt.Fprintf(a.stderr, "otter-entrypoint %s: %v\n", role, err)
-		return exitCodeOf(err)
-	}
-	opts := jvm.Options{
-		Role:         role,
-		OtterHome:    otterHome,
-		RenderDir:    rs.RenderDir,
-		RenderedFile: filepath.Join(rs.RenderDir, "otter.properties"),
-	}
-	js.Apply(&opts)
-	if jars, err := jvm.LibJars(otterHome); err == nil {
+	opts := jvm.Options{Role: role, OtterHome: home, RenderDir: s.render.RenderDir, RenderedFile: p.renderedPath,
+		Nid: s.nid, AdvertiseHost: s.advertiseHost}
+	s.java.Apply(&opts)
+	if jars, err := jvm.LibJars(home); err == nil {
 		opts.Jars = jars
 	} else {
 		log.Warn("cannot list the release's jars; using the lib/* wildcard", zap.Error(err))
 	}
-	if jvm.NeedsMemoryLimit(jdk, opts) {
-		if limit, err := jvm.ContainerMemoryLimit("/proc", "/"); err == nil {
-			opts.MemoryLimit = limit
-		} else {
-			log.Debug("no container memory limit found", zap.Error(err))
-		}
+	if limit, err := jvm.ContainerMemoryLimit("/proc", "/"); err == nil {
+		opts.MemoryLimit = limit
+	} else {
+		log.Debug("no container memory limit found", zap.Error(err))
 	}
-	if role == "node" {
-		host, _ := os.Hostname()
-		nid, err := jvm.Nid(a.getenv, host)
-		if err != nil {
-			fmt.Fprintf(a.stderr, "otter-entrypoint node: %v\n", err)
-			return exitCodeOf(err)
-		}
-		opts.Nid = nid
-		if opts.AdvertiseHost, err = jvm.AdvertiseHost(a.getenv); err != nil {
-			fmt.Fprintf(a.stderr, "otter-entrypoint node: %v\n", err)
-			return exitCodeOf(err)
-		}
-	}
-	cmd, warnings, err := jvm.Build(jdk, opts)
+	cmd, warnings, err := jvm.Build(s.jdk, opts)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "otter-entrypoint %s: %v\n", role, err)
-		return exitCodeOf(err)
+		return nil, err
 	}
 	for _, w := range warnings {
 		log.Warn(w.String())
 	}
+	p.cmd = cmd
 
-	// Where to wait for, and how the child is judged ready.
-	targets, problems := waitTargets(role, ts.WaitFor, rendered)
-	readyDefault := probes.DefaultReadyCheck(role, otterHome, getOr(rendered, "otter.port", "8080"))
-	ps, more := readProbeSettings(a, role, otterHome, readyDefault)
-	problems = append(problems, more...)
+	var problems []string
+	p.waitFor = s.waitFor
+	if !s.waitForSet {
+		p.waitFor, problems = derivedWaitTargets(role, rendered)
+	}
+	if p.probes.readyCheck == nil {
+		spec := role.DefaultReadyCheck(home, valueOr(rendered, otter.KeyPort, ""))
+		check, err := probes.ParseCheck(spec, home)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("the default readiness check %q from otter.properties: %v; set ENTRYPOINT_READY_CHECK", spec, err))
+		}
+		p.probes.readyCheck = check
+	}
 	if len(problems) > 0 {
-		return reportSettings(a, problems)
+		return nil, exit.ConfigError(problems...)
 	}
+	return p, nil
+}
 
-	// 3. Write the file; the base file in the release is never touched.
-	path, err := rendered.WriteFile(rs.RenderDir)
+// derivedWaitTargets lists what otter.properties names as the role's
+// dependencies (the manager's MySQL and ZooKeeper, the node's manager).
+func derivedWaitTargets(role otter.Role, r *propsfile.Result) ([]string, []string) {
+	var targets, problems []string
+	for _, d := range role.Dependencies() {
+		v, ok := r.Resolved(d.Key) // ${otter.domainName}:${...port} as Otter will read it
+		if !ok || strings.TrimSpace(v) == "" {
+			continue
+		}
+		t, err := d.Targets(v)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("cannot derive ENTRYPOINT_WAIT_FOR from %s: %v; set ENTRYPOINT_WAIT_FOR (or none)", d.Key, err))
+			continue
+		}
+		targets = append(targets, t...)
+	}
+	return targets, problems
+}
+
+// printDryRun prints where otter.properties would be written and the java
+// command line (secrets masked), one argument per line. It writes no file.
+func printDryRun(a *app, p *launchPlan) int {
+	var b strings.Builder
+	b.WriteString(p.renderedPath + "\n")
+	b.WriteString(p.cmd.Path + "\n")
+	for _, arg := range p.cmd.Redacted() {
+		b.WriteString(arg + "\n")
+	}
+	if _, err := io.WriteString(a.stdout, b.String()); err != nil {
+		fmt.Fprintf(a.stderr, "otter-entrypoint: write to stdout: %v\n", err)
+		return exit.Failure
+	}
+	return exit.OK
+}
+
+// launch writes otter.properties, creates the directories java writes
+// into, waits for the dependencies (TERM ends the wait) and supervises
+// java until it ends.
+func launch(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Logger) int {
+	home := s.render.OtterHome
+	path, err := p.rendered.WriteFile(s.render.RenderDir)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "otter-entrypoint %s: ENTRYPOINT_RENDER_DIR=%q: %v; point it at a writable directory (an emptyDir or /tmp)\n",
-			role, rs.RenderDir, err)
-		return exitConfig
+		return fail(a, role, exit.ConfigError(fmt.Sprintf(
+			"ENTRYPOINT_RENDER_DIR=%q: %v; point it at a writable directory (an emptyDir or /tmp)", s.render.RenderDir, err)))
 	}
-	if *dryRun {
-		var b strings.Builder
-		b.WriteString(path + "\n")
-		b.WriteString(cmd.Path + "\n")
-		for _, arg := range cmd.Redacted() {
-			b.WriteString(arg + "\n")
-		}
-		io.WriteString(a.stdout, b.String())
-		return exitOK
+	if err := p.cmd.MakeDirs(); err != nil {
+		return fail(a, role, exit.ConfigError(fmt.Sprintf(
+			"OTTER_HOME=%q: %v; the release directory must be writable where Otter writes (logs/, htdocs/, download/)", home, err)))
 	}
-	if err := cmd.MakeDirs(); err != nil {
-		fmt.Fprintf(a.stderr, "otter-entrypoint %s: OTTER_HOME=%q: %v; the release directory must be writable where Otter writes (logs/, htdocs/, download/)\n",
-			role, otterHome, err)
-		return exitConfig
-	}
-	log.Info("starting Otter", zap.String("java", cmd.Path), zap.Int("jdk", jdk.Major),
-		zap.String("otter_home", otterHome), zap.String("config", path), zap.Strings("wait_for", targets))
+	log.Info("starting Otter", zap.String("java", p.cmd.Path), zap.Int("jdk", s.jdk.Major),
+		zap.String("otter_home", home), zap.String("config", path), zap.Strings("wait_for", p.waitFor))
 
-	// 4. Wait for the dependencies (TERM ends the wait), then run java.
-	cfg := supervisorConfig(a, ss, cmd.Path, cmd.Args)
-	cfg.Dir = cmd.Dir
-	if len(targets) > 0 {
+	cfg := supervisorConfig(a, s.sup, p.cmd.Path, p.cmd.Args)
+	cfg.Dir = p.cmd.Dir
+	if len(p.waitFor) > 0 {
 		cfg.BeforeStart = func(ctx context.Context) error {
-			return probes.WaitFor(ctx, targets, ts.WaitTimeout, log, a.now)
+			return prestart.WaitFor(ctx, p.waitFor, s.launch.WaitTimeout, log, a.now)
 		}
 	}
-	res, code := superviseWithProbes(a, log, cfg, ps)
+	res, code := superviseWithProbes(a, log, cfg, p.probes)
 	if res.Started && !res.StopRequested {
 		// Otter's servers never exit on their own when healthy, and the
 		// manager calls System.exit(0) when it fails to start.
-		mainLog := jvm.MainLog(otterHome, role)
+		mainLog := role.MainLog(home)
 		log.Error("Otter exited although nothing asked it to stop",
 			zap.String("status", res.Status.String()),
 			zap.String("log", mainLog),
 			zap.Strings("last_log_lines", lastLines(mainLog, 20)))
-		code = exitSoftware
+		code = exit.Software
 	}
 	log.Info("exiting", zap.Int("code", code))
 	return code
 }
 
-// waitTargets lists what to wait for: ENTRYPOINT_WAIT_FOR, or what the
-// rendered configuration names (the manager's MySQL and ZooKeeper, the
-// node's manager).
-func waitTargets(role, spec string, r *propsfile.Result) ([]string, []string) {
-	if strings.TrimSpace(spec) != "" {
-		t, err := probes.ParseWaitFor(spec)
-		if err != nil {
-			return nil, []string{err.Error()}
-		}
-		return t, nil
-	}
-	var (
-		targets  []string
-		problems []string
-	)
-	add := func(key string, derive func(string) ([]string, error)) {
-		v, ok := r.Resolved(key) // ${otter.domainName}:${...port} as Otter will read it
-		if !ok || strings.TrimSpace(v) == "" {
-			return
-		}
-		t, err := derive(v)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("cannot derive ENTRYPOINT_WAIT_FOR from %s: %v; set ENTRYPOINT_WAIT_FOR (or none)", key, err))
-			return
-		}
-		targets = append(targets, t...)
-	}
-	if role == "manager" {
-		add("otter.database.driver.url", probes.MySQLTargets)
-		add("otter.zookeeper.cluster.default", probes.HostPortTargets)
-	} else {
-		add("otter.manager.address", probes.HostPortTargets)
-	}
-	return targets, problems
+// fail prints err for role's command and returns its exit code.
+func fail(a *app, role otter.Role, err error) int {
+	fmt.Fprintf(a.stderr, "otter-entrypoint %s: %v\n", role, err)
+	return exit.Code(err)
 }
 
-func getOr(r *propsfile.Result, key, def string) string {
+// valueOr is the trimmed value of key in r, or def when it is unset or blank.
+func valueOr(r *propsfile.Result, key, def string) string {
 	if v, ok := r.Get(key); ok && strings.TrimSpace(v) != "" {
 		return strings.TrimSpace(v)
 	}

@@ -6,12 +6,14 @@ import (
 
 	"go.uber.org/zap"
 
+	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/internal/otter"
 	"otter-entrypoint/propsfile"
 )
 
 // renderSettings are the settings that say where otter.properties comes
 // from and where the rendered file goes (the same variables cmdManager and
-// cmdNode read; defaultOtterHome is theirs, in cmd_otter.go).
+// cmdNode read).
 type renderSettings struct {
 	OtterHome string `env:"OTTER_HOME"`
 	ConfigDir string `env:"OTTER_CONFIG_DIR" envDefault:"/etc/otter"`
@@ -20,9 +22,9 @@ type renderSettings struct {
 
 // resolve fills OTTER_HOME's default for role and returns every problem:
 // the three paths must be absolute.
-func (s *renderSettings) resolve(role string) []string {
+func (s *renderSettings) resolve(role otter.Role) []string {
 	if s.OtterHome == "" {
-		s.OtterHome = defaultOtterHome(role)
+		s.OtterHome = role.DefaultHome()
 	}
 	var p []string
 	for _, c := range []struct{ name, value string }{
@@ -38,9 +40,9 @@ func (s *renderSettings) resolve(role string) []string {
 }
 
 // propsOptions are the propsfile options for role.
-func (s renderSettings) propsOptions(a *app, role string) propsfile.Options {
+func (s renderSettings) propsOptions(a *app, role otter.Role) propsfile.Options {
 	return propsfile.Options{
-		Role:      role,
+		Role:      string(role),
 		OtterHome: s.OtterHome,
 		ConfigDir: s.ConfigDir,
 		Environ:   a.environ,
@@ -58,7 +60,7 @@ Secret values are printed as ****** unless --show-secrets is given.
 
 // cmdRender implements `render manager|node [--show-secrets] [--explain]`.
 func cmdRender(a *app, args []string) int {
-	var role string
+	var role otter.Role
 	var showSecrets, explain bool
 	for _, arg := range args {
 		switch arg {
@@ -68,21 +70,21 @@ func cmdRender(a *app, args []string) int {
 			explain = true
 		case "-h", "--help", "-help":
 			fmt.Fprintln(a.stdout, renderUsage)
-			return exitOK
-		case "manager", "node":
+			return exit.OK
+		case string(otter.Manager), string(otter.Node):
 			if role != "" {
 				fmt.Fprintf(a.stderr, "otter-entrypoint render: give one role, not %q and %q\n%s\n", role, arg, renderUsage)
-				return exitUsage
+				return exit.Usage
 			}
-			role = arg
+			role = otter.Role(arg)
 		default:
 			fmt.Fprintf(a.stderr, "otter-entrypoint render: unknown argument %q\n%s\n", arg, renderUsage)
-			return exitUsage
+			return exit.Usage
 		}
 	}
 	if role == "" {
 		fmt.Fprintf(a.stderr, "otter-entrypoint render: say which role, manager or node\n%s\n", renderUsage)
-		return exitUsage
+		return exit.Usage
 	}
 
 	var (
@@ -91,16 +93,17 @@ func cmdRender(a *app, args []string) int {
 	)
 	problems := parseSettings(a, &ls, &rs)
 	problems = append(problems, rs.resolve(role)...)
-	log, code := loggerFor(a, ls, problems)
-	if log == nil {
-		return code
+	log, err := loggerFor(a, ls, problems)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "otter-entrypoint render: %v\n", err)
+		return exit.Code(err)
 	}
 	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush of stderr
 
 	res, err := propsfile.Render(rs.propsOptions(a, role), log.With(zap.String("command", "render")))
 	if err != nil {
 		fmt.Fprintf(a.stderr, "otter-entrypoint render: %v\n", err)
-		return exitCodeOf(err)
+		return exit.Code(err)
 	}
 	if explain {
 		err = res.Explain(a.stdout, showSecrets)
@@ -109,7 +112,7 @@ func cmdRender(a *app, args []string) int {
 	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "otter-entrypoint render: write to stdout: %v\n", err)
-		return exitFailure
+		return exit.Failure
 	}
-	return exitOK
+	return exit.OK
 }

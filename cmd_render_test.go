@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/propsfile"
 )
 
@@ -74,7 +75,7 @@ func noSecrets(t *testing.T, what, text string, secrets []string) {
 func TestRenderCommandPrintsMaskedFile(t *testing.T) {
 	env, secrets := secretEnv(t)
 	code, out, errOut := runRender(env, "manager")
-	if code != exitOK {
+	if code != exit.OK {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
 	noSecrets(t, "stdout", out, secrets)
@@ -103,7 +104,7 @@ func TestRenderCommandPrintsMaskedFile(t *testing.T) {
 	}
 
 	code, out, _ = runRender(env, "--show-secrets", "manager")
-	if code != exitOK || !strings.Contains(out, "otter.database.driver.password="+secrets[0]+"\n") ||
+	if code != exit.OK || !strings.Contains(out, "otter.database.driver.password="+secrets[0]+"\n") ||
 		!strings.Contains(out, "otter.api.token="+secrets[1]+"\n") {
 		t.Errorf("--show-secrets: exit %d, output lacks the secrets:\n%s", code, out)
 	}
@@ -112,7 +113,7 @@ func TestRenderCommandPrintsMaskedFile(t *testing.T) {
 func TestRenderCommandExplain(t *testing.T) {
 	env, secrets := secretEnv(t)
 	code, out, errOut := runRender(env, "manager", "--explain")
-	if code != exitOK {
+	if code != exit.OK {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
 	noSecrets(t, "stdout", out, secrets)
@@ -147,7 +148,7 @@ func TestRenderCommandProblems(t *testing.T) {
 	env = append(env, "OTTER_DATABASE_DRIVER_PASSWORD="+secrets[0], "OTTER_COMMUNICATION_MANAGER_PORT=0", "OTTER_ZOOKEEPER_CLUSTER_DEFAULT=zk")
 	for _, args := range [][]string{{"manager"}, {"manager", "--explain", "--show-secrets"}} {
 		code, out, errOut := runRender(env, args...)
-		if code != exitConfig {
+		if code != exit.Config {
 			t.Errorf("%q: exit %d, want 78", args, code)
 		}
 		if out != "" {
@@ -165,7 +166,7 @@ func TestRenderCommandProblems(t *testing.T) {
 
 	home := t.TempDir()
 	code, _, errOut := runRender([]string{"OTTER_HOME=" + home}, "node")
-	if code != exitConfig || !strings.Contains(errOut, filepath.Join(home, "conf", "otter.properties")) {
+	if code != exit.Config || !strings.Contains(errOut, filepath.Join(home, "conf", "otter.properties")) {
 		t.Errorf("missing base file: exit %d, stderr:\n%s", code, errOut)
 	}
 }
@@ -177,11 +178,11 @@ func TestRenderCommandUsageAndSettings(t *testing.T) {
 		code int
 		want string
 	}{
-		{nil, nil, exitUsage, "say which role"},
-		{[]string{"manager", "node"}, nil, exitUsage, "give one role"},
-		{[]string{"worker"}, nil, exitUsage, `unknown argument "worker"`},
-		{[]string{"node", "--verbose"}, nil, exitUsage, `unknown argument "--verbose"`},
-		{[]string{"node"}, []string{"OTTER_HOME=relative", "ENTRYPOINT_RENDER_DIR=tmp", "ENTRYPOINT_LOG_LEVEL=loud"}, exitConfig,
+		{nil, nil, exit.Usage, "say which role"},
+		{[]string{"manager", "node"}, nil, exit.Usage, "give one role"},
+		{[]string{"worker"}, nil, exit.Usage, `unknown argument "worker"`},
+		{[]string{"node", "--verbose"}, nil, exit.Usage, `unknown argument "--verbose"`},
+		{[]string{"node"}, []string{"OTTER_HOME=relative", "ENTRYPOINT_RENDER_DIR=tmp", "ENTRYPOINT_LOG_LEVEL=loud"}, exit.Config,
 			`OTTER_HOME="relative": must be an absolute path`},
 	} {
 		code, out, errOut := runRender(c.env, c.args...)
@@ -191,12 +192,12 @@ func TestRenderCommandUsageAndSettings(t *testing.T) {
 	}
 	code, _, errOut := runRender([]string{"OTTER_HOME=relative", "ENTRYPOINT_RENDER_DIR=tmp", "ENTRYPOINT_LOG_LEVEL=loud"}, "node")
 	for _, want := range []string{"OTTER_HOME", "ENTRYPOINT_RENDER_DIR", "ENTRYPOINT_LOG_LEVEL"} {
-		if code != exitConfig || !strings.Contains(errOut, want) {
+		if code != exit.Config || !strings.Contains(errOut, want) {
 			t.Errorf("settings problems not all reported (missing %s):\n%s", want, errOut)
 		}
 	}
 	code, out, _ := runRender(nil, "--help")
-	if code != exitOK || !strings.Contains(out, "Usage: otter-entrypoint render manager|node") {
+	if code != exit.OK || !strings.Contains(out, "Usage: otter-entrypoint render manager|node") {
 		t.Errorf("--help: exit %d, stdout %q", code, out)
 	}
 }

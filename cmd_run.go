@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
+	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/internal/logtail"
 	"otter-entrypoint/probes"
-	"otter-entrypoint/probes/logtail"
 	"otter-entrypoint/supervisor"
 )
 
@@ -20,12 +22,12 @@ func cmdRun(a *app, args []string) int {
 	} else if len(args) > 0 && len(args[0]) > 1 && args[0][0] == '-' {
 		fmt.Fprintf(a.stderr, "otter-entrypoint run: unknown flag %q (put the command after --)\n", args[0])
 		fmt.Fprintln(a.stderr, "Usage: otter-entrypoint run -- CMD [ARGS...]")
-		return exitUsage
+		return exit.Usage
 	}
 	if len(args) == 0 {
 		fmt.Fprintln(a.stderr, "otter-entrypoint run: no command given")
 		fmt.Fprintln(a.stderr, "Usage: otter-entrypoint run -- CMD [ARGS...]")
-		return exitUsage
+		return exit.Usage
 	}
 	a.signals() // handlers are installed in the background meanwhile
 	var (
@@ -37,16 +39,17 @@ func cmdRun(a *app, args []string) int {
 	if !ok || base == "" {
 		base, _ = os.Getwd()
 	}
-	ps, more := readProbeSettings(a, "run", base, "")
+	ps, more := readProbeSettings(a, base, "off")
 	problems = append(problems, more...)
-	log, code := loggerFor(a, ls, problems)
-	if log == nil {
-		return code
+	log, err := loggerFor(a, ls, problems)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "otter-entrypoint run: %v\n", err)
+		return exit.Code(err)
 	}
 	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush of stderr
 
 	cfg := supervisorConfig(a, ss, args[0], args[1:])
-	_, code = superviseWithProbes(a, log, cfg, ps)
+	_, code := superviseWithProbes(a, log, cfg, ps)
 	log.Info("exiting", zap.Int("code", code))
 	return code
 }
@@ -77,22 +80,22 @@ type probeSettings struct {
 }
 
 // readProbeSettings reads ENTRYPOINT_LISTEN, ENTRYPOINT_READY_CHECK,
-// ENTRYPOINT_READY_INTERVAL and ENTRYPOINT_TAIL_LOGS.
-func readProbeSettings(a *app, role, otterHome, defaultCheck string) (probeSettings, []string) {
+// ENTRYPOINT_READY_INTERVAL and ENTRYPOINT_TAIL_LOGS (defaultTail when
+// unset). readyCheck stays nil when ENTRYPOINT_READY_CHECK is unset: its
+// default depends on the command.
+func readProbeSettings(a *app, otterHome, defaultTail string) (probeSettings, []string) {
 	var problems []string
 	ps := probeSettings{listen: listenSetting(a), readyInterval: probes.DefaultReadyInterval}
-	spec := defaultCheck
-	if v, ok := a.getenv("ENTRYPOINT_READY_CHECK"); ok && v != "" {
-		spec = v
-	}
-	if spec == "" {
-		spec = "none"
-	}
-	check, err := probes.ParseCheck(spec, otterHome)
-	if err != nil {
+	if err := probes.CheckListen(ps.listen); err != nil {
 		problems = append(problems, err.Error())
 	}
-	ps.readyCheck = check
+	if v, ok := a.getenv("ENTRYPOINT_READY_CHECK"); ok && strings.TrimSpace(v) != "" {
+		check, err := probes.ParseCheck(v, otterHome)
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		ps.readyCheck = check
+	}
 	if v, ok := a.getenv("ENTRYPOINT_READY_INTERVAL"); ok && v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -101,7 +104,7 @@ func readProbeSettings(a *app, role, otterHome, defaultCheck string) (probeSetti
 			ps.readyInterval = d
 		}
 	}
-	tailSpec := logtail.DefaultSpec(role)
+	tailSpec := defaultTail
 	if v, ok := a.getenv("ENTRYPOINT_TAIL_LOGS"); ok && v != "" {
 		tailSpec = v
 	}
@@ -134,11 +137,11 @@ func superviseWithProbes(a *app, log *zap.Logger, cfg supervisor.Config, ps prob
 	}, log, a.now)
 	if err != nil {
 		log.Error("invalid probes settings", zap.Error(err))
-		return supervisor.Result{}, exitConfig
+		return supervisor.Result{}, exit.Code(err)
 	}
 	if err := srv.Start(); err != nil {
 		log.Error("cannot start the probes server", zap.Error(err))
-		return supervisor.Result{}, exitConfig
+		return supervisor.Result{}, exit.Config
 	}
 	defer func() {
 		// A scrape in flight gets a moment; a slow client never holds up
@@ -156,13 +159,7 @@ func superviseWithProbes(a *app, log *zap.Logger, cfg supervisor.Config, ps prob
 	res, err := supervisor.New(cfg, log, a.now).Run(a.signals())
 	if err != nil {
 		log.Error("cannot run the command", zap.Error(err))
-		return res, exitCodeOf(err)
+		return res, exit.Code(err)
 	}
 	return res, res.Code
-}
-
-// reportSettings prints every settings problem and returns exit code 78.
-func reportSettings(a *app, problems []string) int {
-	fmt.Fprintln(a.stderr, (&settingsError{problems: problems}).Error())
-	return exitConfig
 }

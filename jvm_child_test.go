@@ -2,7 +2,7 @@ package main
 
 import (
 	"os/exec"
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/testkit"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -15,7 +15,7 @@ func compileJava(t *testing.T, name string) string {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join("testdata", "java", name+".java")
-	if out, err := exec.Command(jvmtest.Javac(t), "--release", "8", "-d", dir, src).CombinedOutput(); err != nil {
+	if out, err := exec.Command(testkit.Javac(t), "--release", "8", "-d", dir, src).CombinedOutput(); err != nil {
 		t.Fatalf("javac: %v\n%s", err, out)
 	}
 	return dir
@@ -23,7 +23,7 @@ func compileJava(t *testing.T, name string) string {
 
 func TestJVMChild(t *testing.T) {
 	classes := compileJava(t, "SignalProbe")
-	for _, jdk := range jvmtest.JDKs(t) {
+	for _, jdk := range testkit.JDKs(t) {
 		t.Run(jdk.Name, func(t *testing.T) {
 			for _, success := range []bool{false, true} {
 				var env []string

@@ -8,7 +8,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,17 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/supervisor"
-)
-
-// Exit codes of the entrypoint itself (sysexits.h where one fits).
-const (
-	exitOK          = 0
-	exitFailure     = 1
-	exitUsage       = 2  // bad command line
-	exitUnavailable = 69 // EX_UNAVAILABLE: a dependency never became reachable
-	exitSoftware    = 70 // EX_SOFTWARE: Otter's JVM exited although nothing asked it to stop
-	exitConfig      = 78 // EX_CONFIG: invalid settings or configuration
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -45,7 +35,7 @@ func main() {
 }
 
 // app is what every subcommand gets from main: its streams, its environment,
-// the signal source and the clock. Nothing reads os.* directly below main.
+// the signal source and the clock.
 type app struct {
 	stdin   io.Reader
 	stdout  io.Writer
@@ -101,7 +91,7 @@ func commands() []command {
 func run(a *app, args []string) int {
 	if len(args) == 0 {
 		usage(a.stderr)
-		return exitUsage
+		return exit.Usage
 	}
 	name := args[0]
 	if name == "--help" || name == "-h" || name == "-help" {
@@ -117,7 +107,7 @@ func run(a *app, args []string) int {
 	}
 	fmt.Fprintf(a.stderr, "otter-entrypoint: unknown command %q\n\n", args[0])
 	usage(a.stderr)
-	return exitUsage
+	return exit.Usage
 }
 
 func usage(w io.Writer) {
@@ -133,7 +123,7 @@ func usage(w io.Writer) {
 
 func cmdHelp(a *app, args []string) int {
 	usage(a.stdout)
-	return exitOK
+	return exit.OK
 }
 
 func cmdVersion(a *app, args []string) int {
@@ -142,18 +132,5 @@ func cmdVersion(a *app, args []string) int {
 		goVersion = bi.GoVersion
 	}
 	fmt.Fprintf(a.stdout, "otter-entrypoint %s (%s)\n", version, goVersion)
-	return exitOK
-}
-
-// exitCoder is implemented by errors that decide the process's exit code.
-type exitCoder interface{ ExitCode() int }
-
-// exitCodeOf picks the exit code for err: its own ExitCode() when it has one,
-// exitFailure otherwise.
-func exitCodeOf(err error) int {
-	var ec exitCoder
-	if errors.As(err, &ec) {
-		return ec.ExitCode()
-	}
-	return exitFailure
+	return exit.OK
 }

@@ -1,7 +1,7 @@
 package main
 
 // End-to-end tests of `manager` and `node` with the Otter stand-in
-// (testdata/otter-stub) on the real JDKs of this machine.
+// (internal/otterstub/java) on the real JDKs of this machine.
 
 import (
 	"fmt"
@@ -16,7 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/otterstub"
+	"otter-entrypoint/internal/testkit"
 )
 
 // configDir lays out a ConfigMap-like directory (Kubernetes' ..data
@@ -67,12 +68,12 @@ func waitHTTP(t *testing.T, url string, want int, timeout time.Duration) {
 }
 
 // startLine waits for the Otter stand-in's start line and decodes it.
-func (p *proc) startLine() *jvmtest.Start {
+func (p *proc) startLine() *otterstub.Start {
 	p.t.Helper()
 	line := p.expect(60*time.Second, "the stand-in's start line", func(l string) bool {
-		return strings.HasPrefix(l, jvmtest.StartPrefix)
+		return strings.HasPrefix(l, otterstub.StartPrefix)
 	}, nil)
-	st, err := jvmtest.ParseStartLine([]byte(line))
+	st, err := otterstub.ParseStartLine([]byte(line))
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -80,10 +81,10 @@ func (p *proc) startLine() *jvmtest.Start {
 }
 
 func TestManagerEndToEnd(t *testing.T) {
-	for _, jdk := range jvmtest.JDKs(t) {
+	for _, jdk := range testkit.JDKs(t) {
 		t.Run(jdk.Name, func(t *testing.T) {
 			// An OTTER_HOME with spaces, as users' volumes sometimes have.
-			home := jvmtest.Home(t, "manager", filepath.Join(t.TempDir(), "otter home", "manager"))
+			home := otterstub.Home(t, "manager", filepath.Join(t.TempDir(), "otter home", "manager"))
 			secretFile := filepath.Join(t.TempDir(), "db-password")
 			const secret = "s3cr=t:with#specials"
 			if err := os.WriteFile(secretFile, []byte(secret+"\n"), 0o600); err != nil {
@@ -92,7 +93,7 @@ func TestManagerEndToEnd(t *testing.T) {
 			cfgDir := configDir(t, map[string]string{
 				"10-zk.properties": "otter.zookeeper.cluster.default = zk-0.zk:2181,zk-1.zk:2181\n",
 			})
-			ports := jvmtest.FreePorts(t, 3)
+			ports := testkit.FreePorts(t, 3)
 			httpPort, commPort, probePort := ports[0], ports[1], ports[2]
 			renderDir := filepath.Join(t.TempDir(), "render")
 			env := []string{
@@ -116,7 +117,7 @@ func TestManagerEndToEnd(t *testing.T) {
 				"otter.communication.pool.size":    "12",
 				"otter.port":                       strconv.Itoa(httpPort),
 				"otter.zookeeper.cluster.default":  "zk-0.zk:2181,zk-1.zk:2181",
-				"otter.database.driver.password":   jvmtest.MaskSecret(secret),
+				"otter.database.driver.password":   otterstub.MaskSecret(secret),
 				"otter.communication.manager.port": strconv.Itoa(commPort),
 			}
 			for k, v := range want {
@@ -157,7 +158,7 @@ func TestManagerEndToEnd(t *testing.T) {
 			}
 			// Otter's file log reaches stdout.
 			p.expect(30*time.Second, "the manager's log line on stdout", func(l string) bool {
-				return strings.Contains(l, jvmtest.ManagerRunning)
+				return strings.Contains(l, otterstub.ManagerRunning)
 			}, nil)
 
 			p.signal(syscall.SIGTERM)
@@ -189,14 +190,14 @@ func dryRun(env []string, role string, extra ...string) ([]string, error) {
 }
 
 // startupShJavaOpts are startup.sh's JAVA_OPTS (otter.md §1.1).
-var startupShJavaOpts = map[string]string{"64-bit": jvmtest.StartupSh64, "32-bit": jvmtest.StartupSh32}
+var startupShJavaOpts = map[string]string{"64-bit": testkit.StartupSh64, "32-bit": testkit.StartupSh32}
 
 func TestStartupShJavaOptsStart(t *testing.T) {
-	home := jvmtest.Home(t, "manager", filepath.Join(t.TempDir(), "manager"))
-	for _, jdk := range jvmtest.JDKs(t) {
+	home := otterstub.Home(t, "manager", filepath.Join(t.TempDir(), "manager"))
+	for _, jdk := range testkit.JDKs(t) {
 		for name, opts := range startupShJavaOpts {
 			t.Run(jdk.Name+"/"+name, func(t *testing.T) {
-				ports := jvmtest.FreePorts(t, 2)
+				ports := testkit.FreePorts(t, 2)
 				env := []string{
 					"JAVA_HOME=" + jdk.Home, "OTTER_HOME=" + home,
 					"ENTRYPOINT_RENDER_DIR=" + t.TempDir(), "ENTRYPOINT_WAIT_FOR=none",
@@ -224,9 +225,9 @@ func TestStartupShJavaOptsStart(t *testing.T) {
 }
 
 func TestManagerExitNobodyAskedForIs70(t *testing.T) {
-	jdk := jvmtest.JDKs(t)[0]
-	home := jvmtest.Home(t, "manager", filepath.Join(t.TempDir(), "manager"))
-	ports := jvmtest.FreePorts(t, 2)
+	jdk := testkit.JDKs(t)[0]
+	home := otterstub.Home(t, "manager", filepath.Join(t.TempDir(), "manager"))
+	ports := testkit.FreePorts(t, 2)
 	env := []string{
 		"JAVA_HOME=" + jdk.Home, "OTTER_HOME=" + home,
 		"ENTRYPOINT_RENDER_DIR=" + t.TempDir(), "ENTRYPOINT_WAIT_FOR=none",
@@ -246,8 +247,8 @@ func TestManagerExitNobodyAskedForIs70(t *testing.T) {
 }
 
 func TestWaitForDependencies(t *testing.T) {
-	home := jvmtest.Home(t, "manager", filepath.Join(t.TempDir(), "manager"))
-	closed := jvmtest.FreePorts(t, 1)[0]
+	home := otterstub.Home(t, "manager", filepath.Join(t.TempDir(), "manager"))
+	closed := testkit.FreePorts(t, 1)[0]
 	env := []string{"OTTER_HOME=" + home, "ENTRYPOINT_RENDER_DIR=" + t.TempDir()}
 
 	t.Run("timeout names what was unreachable", func(t *testing.T) {
@@ -289,7 +290,7 @@ func TestWaitForDependencies(t *testing.T) {
 }
 
 func TestNodeNid(t *testing.T) {
-	home := jvmtest.Home(t, "node", filepath.Join(t.TempDir(), "node"))
+	home := otterstub.Home(t, "node", filepath.Join(t.TempDir(), "node"))
 	env := []string{"OTTER_HOME=" + home, "ENTRYPOINT_RENDER_DIR=" + t.TempDir()}
 
 	t.Run("explicit", func(t *testing.T) {
@@ -345,10 +346,10 @@ func hostOrdinal(host string) bool {
 }
 
 func TestNodeEndToEnd(t *testing.T) {
-	for _, jdk := range jvmtest.JDKs(t) {
+	for _, jdk := range testkit.JDKs(t) {
 		t.Run(jdk.Name, func(t *testing.T) {
-			home := jvmtest.Home(t, "node", filepath.Join(t.TempDir(), "node"))
-			probePort := jvmtest.FreePorts(t, 1)[0]
+			home := otterstub.Home(t, "node", filepath.Join(t.TempDir(), "node"))
+			probePort := testkit.FreePorts(t, 1)[0]
 			env := []string{
 				"JAVA_HOME=" + jdk.Home, "OTTER_HOME=" + home, "OTTER_NID=5",
 				"ENTRYPOINT_RENDER_DIR=" + t.TempDir(), "ENTRYPOINT_WAIT_FOR=none",
@@ -360,11 +361,11 @@ func TestNodeEndToEnd(t *testing.T) {
 			if st.Sysprops["nid"] != "5" || st.Conf["otter.manager.address"] != "manager-0.otter:1099;manager-1.otter:1099" {
 				t.Errorf("nid %q, manager address %q", st.Sysprops["nid"], st.Conf["otter.manager.address"])
 			}
-			p.expect(30*time.Second, "the node's running line", func(l string) bool { return strings.Contains(l, jvmtest.NodeRunning) }, nil)
+			p.expect(30*time.Second, "the node's running line", func(l string) bool { return strings.Contains(l, otterstub.NodeRunning) }, nil)
 			waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort), 200, 30*time.Second)
 			p.signal(syscall.SIGTERM)
 			waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort), 503, 5*time.Second)
-			p.expect(30*time.Second, "the shutdown hook's last line", func(l string) bool { return strings.Contains(l, jvmtest.NodeDown) }, nil)
+			p.expect(30*time.Second, "the shutdown hook's last line", func(l string) bool { return strings.Contains(l, otterstub.NodeDown) }, nil)
 			if code := p.wait(30 * time.Second); code != 143 {
 				t.Errorf("exit %d, want 143; stderr:\n%s", code, p.stderr.String())
 			}

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/testkit"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -47,7 +47,7 @@ type proc struct {
 	t      testing.TB
 	cmd    *exec.Cmd
 	lines  chan string
-	stderr *jvmtest.SyncBuffer
+	stderr *testkit.SyncBuffer
 	done   chan struct{}
 }
 
@@ -69,7 +69,7 @@ func startCmd(t testing.TB, cmd *exec.Cmd, env []string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{t: t, cmd: cmd, lines: make(chan string, 100000), stderr: &jvmtest.SyncBuffer{}, done: make(chan struct{})}
+	p := &proc{t: t, cmd: cmd, lines: make(chan string, 100000), stderr: &testkit.SyncBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -391,7 +391,7 @@ func TestReapsOrphansAsPID1(t *testing.T) {
 func requireUnshare(t testing.TB) {
 	t.Helper()
 	if err := exec.Command("unshare", "--fork", "--pid", "--mount-proc", "true").Run(); err != nil {
-		jvmtest.MissingTool(t, "cannot create a PID namespace here (unshare --fork --pid --mount-proc needs root): %v", err)
+		testkit.MissingTool(t, "cannot create a PID namespace here (unshare --fork --pid --mount-proc needs root): %v", err)
 	}
 }
 

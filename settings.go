@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"otter-entrypoint/internal/exit"
 	"reflect"
 	"strings"
 	"time"
@@ -53,15 +54,6 @@ func (s *logSettings) validate() []string {
 	}
 	return p
 }
-
-// settingsError lists every invalid setting; its exit code is 78.
-type settingsError struct{ problems []string }
-
-func (e *settingsError) Error() string {
-	return "invalid settings:\n  " + strings.Join(e.problems, "\n  ")
-}
-
-func (e *settingsError) ExitCode() int { return exitConfig }
 
 // parseSettings fills each of dsts (pointers to structs with env tags) from
 // the app's environment and returns every problem found, each naming the
@@ -156,16 +148,11 @@ func newLogger(w io.Writer, s logSettings) (*zap.Logger, error) {
 	return zap.New(core, zap.ErrorOutput(ws)).Named("otter-entrypoint"), nil
 }
 
-// loggerFor reports the settings problems found so far (exit 78) or builds
-// the supervisor's logger. A nil logger comes with the exit code to return.
-func loggerFor(a *app, ls logSettings, problems []string) (*zap.Logger, int) {
+// loggerFor returns the settings problems found so far as one error (exit
+// code 78), or builds the supervisor's logger.
+func loggerFor(a *app, ls logSettings, problems []string) (*zap.Logger, error) {
 	if len(problems) > 0 {
-		return nil, reportSettings(a, problems)
+		return nil, exit.ConfigError(problems...)
 	}
-	log, err := newLogger(a.stderr, ls)
-	if err != nil {
-		fmt.Fprintf(a.stderr, "otter-entrypoint: %v\n", err)
-		return nil, exitConfig
-	}
-	return log, exitOK
+	return newLogger(a.stderr, ls)
 }

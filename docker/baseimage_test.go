@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/testkit"
 )
 
 const (
@@ -125,7 +125,7 @@ func ensureBaseImage(t testing.TB, ctx context.Context, api *dockerAPI) string {
 	}
 	debootstrap, err := exec.LookPath("debootstrap")
 	if err != nil {
-		jvmtest.MissingTool(t, "debootstrap is not installed (apt-get install debootstrap); the Docker end-to-end test builds its JRE image with it")
+		testkit.MissingTool(t, "debootstrap is not installed (apt-get install debootstrap); the Docker end-to-end test builds its JRE image with it")
 	}
 	mirror := os.Getenv("OTTER_E2E_DEBIAN_MIRROR")
 	if mirror == "" {

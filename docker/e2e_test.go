@@ -29,7 +29,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/otterstub"
+	"otter-entrypoint/internal/testkit"
 )
 
 // images are the images the test built.
@@ -136,12 +137,12 @@ func sha256Hex(b []byte) string {
 func setupE2E(t testing.TB) *e2e {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		jvmtest.MissingTool(t, "the Docker end-to-end test needs root (debootstrap, /proc of other users' processes, setns)")
+		testkit.MissingTool(t, "the Docker end-to-end test needs root (debootstrap, /proc of other users' processes, setns)")
 	}
 	ctx := context.Background()
 	api, err := dockerFromEnv(ctx)
 	if err != nil {
-		jvmtest.MissingTool(t, "no reachable Docker daemon (%v); start dockerd to run the end-to-end test (.ci/run does)", err)
+		testkit.MissingTool(t, "no reachable Docker daemon (%v); start dockerd to run the end-to-end test (.ci/run does)", err)
 	}
 	root := repoRoot(t)
 	jre := ensureBaseImage(t, ctx, api)
@@ -151,11 +152,11 @@ func setupE2E(t testing.TB) *e2e {
 	work := t.TempDir()
 	bin := filepath.Join(work, "otter-entrypoint")
 	buildEntrypoint(t, root, bin)
-	managerHome, nodeHome := jvmtest.BuildRelease(t, filepath.Join(work, "release"))
+	managerHome, nodeHome := otterstub.BuildRelease(t, filepath.Join(work, "release"))
 	tarballs := map[string][]byte{}
 	for role, home := range map[string]string{"manager": managerHome, "node": nodeHome} {
 		var buf bytes.Buffer
-		if err := jvmtest.WriteReleaseTarball(&buf, home, ""); err != nil {
+		if err := otterstub.WriteReleaseTarball(&buf, home, ""); err != nil {
 			t.Fatal(err)
 		}
 		tarballs[role] = buf.Bytes()
@@ -168,8 +169,8 @@ func setupE2E(t testing.TB) *e2e {
 		{"docker/manager.Dockerfile", 0o644, readFile(t, filepath.Join(root, "docker/manager.Dockerfile"))},
 		{"docker/node.Dockerfile", 0o644, readFile(t, filepath.Join(root, "docker/node.Dockerfile"))},
 		{"docker/dist/otter-entrypoint", 0o755, readFile(t, bin)},
-		{"docker/dist/" + jvmtest.TarballName("manager"), 0o644, tarballs["manager"]},
-		{"docker/dist/" + jvmtest.TarballName("node"), 0o644, tarballs["node"]},
+		{"docker/dist/" + otterstub.TarballName("manager"), 0o644, tarballs["manager"]},
+		{"docker/dist/" + otterstub.TarballName("node"), 0o644, tarballs["node"]},
 	}
 	buildCtx, err := contextTar(files)
 	if err != nil {
@@ -189,7 +190,7 @@ func setupE2E(t testing.TB) *e2e {
 			"BASE_IMAGE":        imgs.base,
 			"GO_IMAGE":          imgs.base, // only copies the prebuilt binary
 			"ENTRYPOINT_BINARY": "otter-entrypoint",
-			"OTTER_TARBALL":     jvmtest.TarballName(role),
+			"OTTER_TARBALL":     otterstub.TarballName(role),
 			"OTTER_SHA256":      sha256Hex(tarballs[role]),
 		}
 	}
@@ -294,7 +295,7 @@ func (c *container) probe(path string) (int, string, error) {
 // waitReady polls /readyz until 200 and returns the time since start.
 func (c *container) waitReady(timeout time.Duration) time.Duration {
 	c.t.Helper()
-	jvmtest.Eventually(c.t, c.name+": /readyz answers 200", timeout, func() bool {
+	testkit.Eventually(c.t, c.name+": /readyz answers 200", timeout, func() bool {
 		if !c.inspect().State.Running {
 			c.t.Fatalf("%s exited before it was ready", c.name)
 		}
@@ -323,7 +324,7 @@ func (c *container) java() containerProc {
 func (c *container) waitLog(timeout time.Duration, text string) string {
 	c.t.Helper()
 	var logs string
-	jvmtest.Eventually(c.t, fmt.Sprintf("%s: docker logs shows %q", c.name, text), timeout, func() bool {
+	testkit.Eventually(c.t, fmt.Sprintf("%s: docker logs shows %q", c.name, text), timeout, func() bool {
 		logs = c.logs()
 		return strings.Contains(logs, text)
 	}, nil)
@@ -419,7 +420,7 @@ func TestDockerEndToEnd(t *testing.T) {
 		} {
 			args := maps.Clone(e.args)
 			delete(args, "OTTER_TARBALL")
-			args["OTTER_URL"] = srv.URL + "/alibaba/otter/releases/download/otter-4.2.18/" + jvmtest.TarballName("manager")
+			args["OTTER_URL"] = srv.URL + "/alibaba/otter/releases/download/otter-4.2.18/" + otterstub.TarballName("manager")
 			args["OTTER_SHA256"] = c.sum
 			out, err := e.api.buildWithNetwork(ctx, bytes.NewReader(e.buildCtx), "docker/manager.Dockerfile", "otter-e2e-downloaded:latest", args, "host")
 			switch {
@@ -430,7 +431,7 @@ func TestDockerEndToEnd(t *testing.T) {
 			}
 			select {
 			case p := <-requests:
-				if !strings.HasSuffix(p, jvmtest.TarballName("manager")) {
+				if !strings.HasSuffix(p, otterstub.TarballName("manager")) {
 					t.Errorf("downloaded %s", p)
 				}
 				for len(requests) > 0 { // aria2c may use more than one request
@@ -479,7 +480,7 @@ func TestDockerEndToEnd(t *testing.T) {
 		}
 
 		// Docker's health status, from the image's HEALTHCHECK.
-		jvmtest.Eventually(t, "docker health status healthy", 30*time.Second, func() bool {
+		testkit.Eventually(t, "docker health status healthy", 30*time.Second, func() bool {
 			h := c.inspect().State.Health
 			return h != nil && h.Status == "healthy"
 		}, nil)
@@ -492,7 +493,7 @@ func TestDockerEndToEnd(t *testing.T) {
 
 		// Otter's file log (logs/manager.log, which only logback writes)
 		// reaches docker logs.
-		c.waitLog(10*time.Second, jvmtest.ManagerRunning)
+		c.waitLog(10*time.Second, otterstub.ManagerRunning)
 
 		// QUIT: the JVM prints a thread dump and keeps running.
 		if err := c.api.killContainer(ctx, c.id, "QUIT"); err != nil {
@@ -560,14 +561,14 @@ func TestDockerEndToEnd(t *testing.T) {
 			"OTTER_DATABASE_DRIVER_PASSWORD_FILE=/run/secrets/otter/database-password")
 		c.waitReady(90 * time.Second)
 		logs := c.logs()
-		start, err := jvmtest.ParseStartLine([]byte(logs))
+		start, err := otterstub.ParseStartLine([]byte(logs))
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := map[string]string{
 			"otter.domainName":                 "otter.example.com",
 			"otter.database.driver.username":   "otter",
-			"otter.database.driver.password":   jvmtest.MaskSecret(secret),
+			"otter.database.driver.password":   otterstub.MaskSecret(secret),
 			"otter.communication.manager.port": "1099", // the release's value
 		}
 		for k, v := range want {
@@ -584,21 +585,21 @@ func TestDockerEndToEnd(t *testing.T) {
 	t.Run("node nid from the host name, stop", func(t *testing.T) {
 		c := e.run(t, e.images.node, "otter-node-3")
 		c.waitReady(90 * time.Second)
-		start, err := jvmtest.ParseStartLine([]byte(c.logs()))
+		start, err := otterstub.ParseStartLine([]byte(c.logs()))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if start.Sysprops["nid"] != "4" {
 			t.Errorf("nid %q, want 4 (ordinal 3 + OTTER_NID_OFFSET 1)", start.Sysprops["nid"])
 		}
-		c.waitLog(10*time.Second, jvmtest.NodeRunning)
+		c.waitLog(10*time.Second, otterstub.NodeRunning)
 		took := c.stop()
 		t.Logf("docker stop (node): %v", took.Round(time.Millisecond))
 		if took >= defaultStopTimeout {
 			t.Errorf("docker stop took %v", took)
 		}
 		logs := c.logs()
-		if !strings.Contains(logs, jvmtest.NodeStopping) || !strings.Contains(logs, jvmtest.NodeDown) {
+		if !strings.Contains(logs, otterstub.NodeStopping) || !strings.Contains(logs, otterstub.NodeDown) {
 			t.Errorf("the node's shutdown hook did not complete")
 		}
 	})
@@ -632,7 +633,7 @@ func TestDockerEndToEnd(t *testing.T) {
 		// long each one stays.
 		zombieSince := map[int]time.Time{}
 		var longest time.Duration
-		jvmtest.Eventually(t, "the container exits after java died", 30*time.Second, func() bool {
+		testkit.Eventually(t, "the container exits after java died", 30*time.Second, func() bool {
 			st := c.inspect().State
 			if !st.Running {
 				return true

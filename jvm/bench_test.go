@@ -2,7 +2,8 @@ package jvm
 
 import (
 	"os"
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/otterstub"
+	"otter-entrypoint/internal/testkit"
 	"testing"
 )
 
@@ -10,7 +11,7 @@ import (
 // (the worst common case) on JDK 17.
 func BenchmarkBuild(b *testing.B) {
 	o := managerOpts()
-	o.JavaOptions = jvmtest.StartupSh64
+	o.JavaOptions = testkit.StartupSh64
 	o.MemoryLimit = 1 << 30
 	b.ReportAllocs()
 	for b.Loop() {
@@ -57,7 +58,7 @@ func BenchmarkContainerMemoryLimit(b *testing.B) {
 
 // BenchmarkLibJars lists a release's lib/.
 func BenchmarkLibJars(b *testing.B) {
-	m, _ := jvmtest.BuildRelease(b, "")
+	m, _ := otterstub.BuildRelease(b, "")
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := LibJars(m); err != nil {

@@ -3,21 +3,17 @@ package jvm
 import (
 	"fmt"
 	"os"
+	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/internal/otter"
 	"otter-entrypoint/propsfile"
 	"path/filepath"
 	"strconv"
 	"strings"
 )
 
-// Main classes of Otter's two roles.
-const (
-	ManagerMainClass = "com.alibaba.otter.manager.deployer.OtterManagerLauncher"
-	NodeMainClass    = "com.alibaba.otter.node.deployer.OtterLauncher"
-)
-
 // Options are the inputs of the java command line.
 type Options struct {
-	Role         string // "manager" or "node"
+	Role         otter.Role
 	OtterHome    string // the release: bin/ conf/ lib/ (webapp/)
 	RenderDir    string // holds the rendered otter.properties; first on the classpath
 	RenderedFile string // <RenderDir>/otter.properties; the manager's -Dotter.conf
@@ -61,16 +57,6 @@ func (c Command) MakeDirs() error {
 	return nil
 }
 
-// otterDirs are the directories Otter expects under OTTER_HOME, by role,
-// plus logs/gc for the GC log.
-func otterDirs(home, role string) []string {
-	d := []string{filepath.Join(home, "logs"), filepath.Join(home, "logs", "gc")}
-	if role == "node" {
-		d = append(d, filepath.Join(home, "logs", "node"), filepath.Join(home, "htdocs"), filepath.Join(home, "download"))
-	}
-	return d
-}
-
 // gcLogFiles and gcLogSize bound the entrypoint's GC log: 10 files of 10 MiB.
 const (
 	gcLogFiles = 10
@@ -80,19 +66,16 @@ const (
 // Build returns the java command line startup.sh built, fitted to the JDK
 // and the container: the entrypoint's defaults first and the user's
 // JAVA_OPTIONS after them (so the user's win), legacy flags translated, one
-// Warning per change. Build is pure; its error is an *Error with ExitCode() 78
+// Warning per change. Build is pure; its error is an *exit.Error with code 78
 // listing every problem.
 func Build(jdk JDK, o Options) (Command, []Warning, error) {
 	var problems []string
-	mainClass := ""
 	switch o.Role {
-	case "manager":
-		mainClass = ManagerMainClass
+	case otter.Manager:
 		if o.RenderedFile == "" {
 			problems = append(problems, "the manager needs the rendered otter.properties (-Dotter.conf); none was given")
 		}
-	case "node":
-		mainClass = NodeMainClass
+	case otter.Node:
 		if o.Nid < 1 {
 			problems = append(problems, fmt.Sprintf("nid %d: the node needs a positive id; set OTTER_NID or run it as a StatefulSet pod", o.Nid))
 		}
@@ -113,7 +96,7 @@ func Build(jdk JDK, o Options) (Command, []Warning, error) {
 		problems = append(problems, "JAVA_OPTIONS (environment): "+err.Error()+"; quote as in a POSIX shell, nothing is expanded")
 	}
 	if len(problems) > 0 {
-		return Command{}, nil, configError(problems...)
+		return Command{}, nil, exit.ConfigError(problems...)
 	}
 
 	home := o.OtterHome
@@ -153,18 +136,18 @@ func Build(jdk JDK, o Options) (Command, []Warning, error) {
 		args = append(args, "-Xloggc:"+gcFile, "-XX:+PrintGCDetails", "-XX:+PrintGCDateStamps",
 			"-XX:+UseGCLogFileRotation", "-XX:NumberOfGCLogFiles="+strconv.Itoa(gcLogFiles), "-XX:GCLogFileSize="+gcLogSize)
 	}
-	if o.Role == "node" && o.AdvertiseHost != "" {
+	if o.Role == otter.Node && o.AdvertiseHost != "" {
 		args = append(args, "-Djava.rmi.server.hostname="+o.AdvertiseHost)
 	}
 	args = append(args,
-		"-DappName=otter-"+o.Role,
+		"-DappName=otter-"+string(o.Role),
 		"-Ddubbo.application.logger=slf4j",
 		"-Dlogback.configurationFile="+filepath.Join(home, "conf", "logback.xml"),
 		"-Djava.awt.headless=true",
 		"-Djava.net.preferIPv4Stack=true",
 		"-Dfile.encoding=UTF-8",
 	)
-	if o.Role == "manager" {
+	if o.Role == otter.Manager {
 		args = append(args, "-Dotter.conf="+o.RenderedFile)
 	} else {
 		args = append(args, "-Dnid="+strconv.Itoa(o.Nid))
@@ -192,7 +175,7 @@ func Build(jdk JDK, o Options) (Command, []Warning, error) {
 	if o.RenderDir != "" {
 		cp = append(cp, o.RenderDir)
 	}
-	if o.Role == "manager" {
+	if o.Role == otter.Manager {
 		cp = append(cp, home) // JettyEmbedServer finds webapp/ through the classpath
 	}
 	cp = append(cp, filepath.Join(home, "conf"))
@@ -201,9 +184,9 @@ func Build(jdk JDK, o Options) (Command, []Warning, error) {
 	} else {
 		cp = append(cp, o.Jars...)
 	}
-	args = append(args, "-classpath", strings.Join(cp, ":"), mainClass)
+	args = append(args, "-classpath", strings.Join(cp, ":"), o.Role.MainClass())
 
-	dirs := append(otterDirs(home, o.Role), t.dirs...)
+	dirs := append(o.Role.Dirs(home), t.dirs...)
 	return Command{Path: jdk.Java, Args: args, Dir: filepath.Join(home, "bin"), Dirs: dirs}, warnings, nil
 }
 
@@ -312,7 +295,7 @@ func formatBytes(n int64) string {
 func LibJars(otterHome string) ([]string, error) {
 	entries, err := os.ReadDir(filepath.Join(otterHome, "lib"))
 	if err != nil {
-		return nil, &Error{Code: ExitConfig, Err: err, Problems: []string{fmt.Sprintf(
+		return nil, &exit.Error{Code: exit.Config, Err: err, Problems: []string{fmt.Sprintf(
 			"OTTER_HOME=%q: cannot list its lib/ (%v); point OTTER_HOME at an unpacked Otter release (bin/ conf/ lib/)", otterHome, err)}}
 	}
 	jars := make([]string, 0, len(entries))
@@ -323,16 +306,6 @@ func LibJars(otterHome string) ([]string, error) {
 		jars = append(jars, filepath.Join(otterHome, "lib", entries[i].Name()))
 	}
 	return jars, nil
-}
-
-// MainLog is Otter's main log file for a role (where startup.sh also sent
-// the JVM's stdout and stderr): $OTTER_HOME/logs/manager.log or
-// $OTTER_HOME/logs/node/node.log.
-func MainLog(otterHome, role string) string {
-	if role == "node" {
-		return filepath.Join(otterHome, "logs", "node", "node.log")
-	}
-	return filepath.Join(otterHome, "logs", "manager.log")
 }
 
 // Redacted returns the arguments with the value of every -Dkey=value whose

@@ -3,7 +3,10 @@ package jvm
 import (
 	"errors"
 	"os"
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/internal/otter"
+	"otter-entrypoint/internal/otterstub"
+	"otter-entrypoint/internal/testkit"
 	"reflect"
 	"slices"
 	"strings"
@@ -37,7 +40,7 @@ func TestBuildManagerExact(t *testing.T) {
 		"-Xlog:gc*:file=/h/logs/gc/gc.log:time,uptime,level,tags:filecount=10,filesize=10M",
 		"-DappName=otter-manager", "-Ddubbo.application.logger=slf4j", "-Dlogback.configurationFile=/h/conf/logback.xml",
 		"-Djava.awt.headless=true", "-Djava.net.preferIPv4Stack=true", "-Dfile.encoding=UTF-8", "-Dotter.conf=/r/otter.properties",
-		"-classpath", "/r:/h:/h/conf:/h/lib/b.jar:/h/lib/a.jar", ManagerMainClass,
+		"-classpath", "/r:/h:/h/conf:/h/lib/b.jar:/h/lib/a.jar", otter.Manager.MainClass(),
 	}
 	if !reflect.DeepEqual(c.Args, want) {
 		t.Errorf("Args =\n%q\nwant\n%q", c.Args, want)
@@ -62,7 +65,7 @@ func TestBuildNodeExact(t *testing.T) {
 		"-Djava.rmi.server.hostname=10.0.0.9",
 		"-DappName=otter-node", "-Ddubbo.application.logger=slf4j", "-Dlogback.configurationFile=/h/conf/logback.xml",
 		"-Djava.awt.headless=true", "-Djava.net.preferIPv4Stack=true", "-Dfile.encoding=UTF-8", "-Dnid=4",
-		"-classpath", "/r:/h/conf:/h/lib/*", NodeMainClass,
+		"-classpath", "/r:/h/conf:/h/lib/*", otter.Node.MainClass(),
 	}
 	if !reflect.DeepEqual(c.Args, want) {
 		t.Errorf("Args =\n%q\nwant\n%q", c.Args, want)
@@ -154,16 +157,16 @@ func TestBuildLegacy(t *testing.T) {
 		want, not []string
 		warnings  int
 	}{
-		{"startup.sh 64-bit on 17", jdk17, jvmtest.StartupSh64,
+		{"startup.sh 64-bit on 17", jdk17, testkit.StartupSh64,
 			[]string{"-XX:MetaspaceSize=96m", "-XX:MaxMetaspaceSize=256m", "-XX:+UseG1GC", "-Xms2048m", "-XX:MaxTenuringThreshold=15"},
 			[]string{"-XX:PermSize=96m", "-XX:+UseConcMarkSweepGC", "-XX:+CMSParallelRemarkEnabled", "-XX:+UseCMSCompactAtFullCollection", "-XX:+UseFastAccessorMethods", "-XX:+UseCMSInitiatingOccupancyOnly"}, 7},
-		{"startup.sh 64-bit on 11 keeps CMS", jdk11, jvmtest.StartupSh64,
+		{"startup.sh 64-bit on 11 keeps CMS", jdk11, testkit.StartupSh64,
 			[]string{"-XX:+UseConcMarkSweepGC", "-XX:+CMSParallelRemarkEnabled", "-XX:MetaspaceSize=96m"},
 			[]string{"-XX:+UseCMSCompactAtFullCollection", "-XX:+UseFastAccessorMethods", "-XX:+UseG1GC"}, 4},
-		{"startup.sh 64-bit on 8: only Perm", jdk8, jvmtest.StartupSh64,
+		{"startup.sh 64-bit on 8: only Perm", jdk8, testkit.StartupSh64,
 			[]string{"-XX:+UseConcMarkSweepGC", "-XX:+UseCMSCompactAtFullCollection", "-XX:+UseFastAccessorMethods", "-XX:MetaspaceSize=96m"},
 			[]string{"-XX:PermSize=96m"}, 2},
-		{"startup.sh 32-bit on 25", jdk25, jvmtest.StartupSh32, []string{"-XX:MaxMetaspaceSize=128m", "-XX:NewSize=256m"}, []string{"-XX:MaxPermSize=128m"}, 1},
+		{"startup.sh 32-bit on 25", jdk25, testkit.StartupSh32, []string{"-XX:MaxMetaspaceSize=128m", "-XX:NewSize=256m"}, []string{"-XX:MaxPermSize=128m"}, 1},
 		{"debug flags on 25", jdk25, "-Xdebug -Xnoagent -Djava.compiler=NONE -Xrunjdwp:transport=dt_socket,address=8000,server=y,suspend=n",
 			[]string{"-agentlib:jdwp=transport=dt_socket,address=*:8000,server=y,suspend=n"}, []string{"-Xdebug", "-Xnoagent", "-Djava.compiler=NONE"}, 4},
 		{"debug flags on 17 keep java.compiler", jdk17, "-Xdebug -Djava.compiler=NONE", []string{"-Djava.compiler=NONE"}, []string{"-Xdebug"}, 1},
@@ -278,9 +281,9 @@ func TestBuildErrors(t *testing.T) {
 			o := managerOpts()
 			tt.mod(&o)
 			_, _, err := Build(tt.jdk, o)
-			var e *Error
-			if !errors.As(err, &e) || e.ExitCode() != 78 {
-				t.Fatalf("Build error = %v, want ExitCode() 78", err)
+			var e *exit.Error
+			if !errors.As(err, &e) || e.Code != 78 {
+				t.Fatalf("Build error = %v, want exit code 78", err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
@@ -337,11 +340,11 @@ func TestLibJars(t *testing.T) {
 	if _, err := LibJars(home); err == nil {
 		t.Error("LibJars without lib/: want an error")
 	}
-	var e *Error
-	if _, err := LibJars(home); !errors.As(err, &e) || e.ExitCode() != 78 {
-		t.Errorf("LibJars error = %v, want ExitCode() 78", err)
+	var e *exit.Error
+	if _, err := LibJars(home); !errors.As(err, &e) || e.Code != 78 {
+		t.Errorf("LibJars error = %v, want exit code 78", err)
 	}
-	managerHome, _ := jvmtest.BuildRelease(t, "")
+	managerHome, _ := otterstub.BuildRelease(t, "")
 	jars, err := LibJars(managerHome)
 	if err != nil {
 		t.Fatal(err)
@@ -349,15 +352,6 @@ func TestLibJars(t *testing.T) {
 	want := []string{managerHome + "/lib/manager.deployer-4.2.18.jar", managerHome + "/lib/commons-lang-2.6.jar"}
 	if !reflect.DeepEqual(jars, want) {
 		t.Errorf("LibJars = %q, want startup.sh's reverse order %q", jars, want)
-	}
-}
-
-func TestMainLog(t *testing.T) {
-	if got := MainLog("/h", "manager"); got != "/h/logs/manager.log" {
-		t.Errorf("MainLog(manager) = %s", got)
-	}
-	if got := MainLog("/h", "node"); got != "/h/logs/node/node.log" {
-		t.Errorf("MainLog(node) = %s", got)
 	}
 }
 

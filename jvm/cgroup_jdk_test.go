@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/testkit"
 )
 
 // testCgroup is a memory cgroup made by a test (we are root), removed at cleanup.
@@ -25,7 +25,7 @@ type testCgroup struct {
 func newMemoryCgroup(t *testing.T, limit int64) testCgroup {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		jvmtest.MissingTool(t, "creating a cgroup needs root")
+		testkit.MissingTool(t, "creating a cgroup needs root")
 	}
 	cg, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
@@ -97,7 +97,7 @@ func TestHeapUnderCgroupLimit(t *testing.T) {
 		t.Errorf("ContainerMemoryLimit inside the cgroup = %q, want %d", strings.TrimSpace(out), limit)
 	}
 	home := t.TempDir()
-	for _, jdk := range jvmtest.JDKs(t) {
+	for _, jdk := range testkit.JDKs(t) {
 		for _, ratio := range []struct{ max, initial float64 }{{75, 0}, {50, 25}} {
 			t.Run(fmt.Sprintf("%s/max%v", jdk.Name, ratio.max), func(t *testing.T) {
 				c, _, err := Build(detectReal(t, jdk), Options{Role: "manager", OtterHome: home, RenderDir: home, RenderedFile: home + "/otter.properties",
@@ -112,11 +112,11 @@ func TestHeapUnderCgroupLimit(t *testing.T) {
 				argv := append(append([]string{c.Path}, c.Args[:i]...), "-XX:+PrintFlagsFinal", "-version")
 				out, err := runInCgroup(t, cg, argv...)
 				if err != nil {
-					t.Fatalf("java in the cgroup: %v\n%s", err, jvmtest.Short(out))
+					t.Fatalf("java in the cgroup: %v\n%s", err, testkit.Short(out))
 				}
 				m := maxHeapRE.FindStringSubmatch(out)
 				if m == nil {
-					t.Fatalf("no MaxHeapSize in:\n%s", jvmtest.Short(out))
+					t.Fatalf("no MaxHeapSize in:\n%s", testkit.Short(out))
 				}
 				got, _ := strconv.ParseInt(m[1], 10, 64)
 				want := int64(float64(limit) * ratio.max / 100)
@@ -127,7 +127,7 @@ func TestHeapUnderCgroupLimit(t *testing.T) {
 				if ratio.initial > 0 {
 					m := initialHeapRE.FindStringSubmatch(out)
 					if m == nil {
-						t.Fatalf("no InitialHeapSize in:\n%s", jvmtest.Short(out))
+						t.Fatalf("no InitialHeapSize in:\n%s", testkit.Short(out))
 					}
 					got, _ := strconv.ParseInt(m[1], 10, 64)
 					want := int64(float64(limit) * ratio.initial / 100)

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"otter-entrypoint/internal/exit"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -49,7 +50,7 @@ const versionTimeout = 10 * time.Second
 // PATH with symlinks resolved. The version comes from the home's release file
 // (JAVA_VERSION=...; for a JDK 8 …/jre/bin/java, the release file of the
 // directory above jre) and only when there is none from `java -version`.
-// No java is an *Error with ExitCode() 127.
+// No java is an *exit.Error with code 127.
 func Detect(getenv func(string) (string, bool), log *zap.Logger) (JDK, error) {
 	if log == nil {
 		log = zap.NewNop()
@@ -60,7 +61,7 @@ func Detect(getenv func(string) (string, bool), log *zap.Logger) (JDK, error) {
 	}
 	real, err := filepath.EvalSymlinks(java)
 	if err != nil {
-		return JDK{}, &Error{Code: ExitNotFound, Err: err, Problems: []string{fmt.Sprintf("java %s (%s): %v", java, source, err)}}
+		return JDK{}, &exit.Error{Code: exit.NotFound, Err: err, Problems: []string{fmt.Sprintf("java %s (%s): %v", java, source, err)}}
 	}
 	jdk := JDK{Java: real, Home: filepath.Dir(filepath.Dir(real))}
 	b, err := os.ReadFile(filepath.Join(jdk.Home, "release"))
@@ -80,14 +81,14 @@ func Detect(getenv func(string) (string, bool), log *zap.Logger) (JDK, error) {
 		cancel()
 		jdk.Version = VersionOutput(out)
 		if jdk.Version == "" {
-			return JDK{}, &Error{Code: ExitNotFound, Err: runErr, Problems: []string{fmt.Sprintf(
+			return JDK{}, &exit.Error{Code: exit.NotFound, Err: runErr, Problems: []string{fmt.Sprintf(
 				"java %s (%s): cannot tell its version: no JAVA_VERSION in %s/release and `java -version` said %q (%v); set JAVA_HOME to a JDK 8 to 25",
 				real, source, jdk.Home, firstLine(out), runErr)}}
 		}
 	}
 	jdk.Major = MajorVersion(jdk.Version)
 	if jdk.Major == 0 {
-		return JDK{}, &Error{Code: ExitNotFound, Problems: []string{fmt.Sprintf("java %s (%s): version %q is not a Java version", real, source, jdk.Version)}}
+		return JDK{}, &exit.Error{Code: exit.NotFound, Problems: []string{fmt.Sprintf("java %s (%s): version %q is not a Java version", real, source, jdk.Version)}}
 	}
 	log.Debug("found java", zap.String("java", jdk.Java), zap.String("source", source), zap.String("version", jdk.Version), zap.Int("major", jdk.Major), zap.String("from", how))
 	return jdk, nil
@@ -97,7 +98,7 @@ func findJava(getenv func(string) (string, bool)) (path, source string, err erro
 	if home, ok := getenv("JAVA_HOME"); ok && home != "" {
 		p := filepath.Join(home, "bin", "java")
 		if !isExecutableFile(p) {
-			return "", "", &Error{Code: ExitNotFound, Problems: []string{fmt.Sprintf(
+			return "", "", &exit.Error{Code: exit.NotFound, Problems: []string{fmt.Sprintf(
 				"JAVA_HOME=%q (environment): %s is not an executable file; point JAVA_HOME at a JDK or JRE, or unset it to use java on PATH", home, p)}}
 		}
 		return p, "JAVA_HOME", nil
@@ -112,7 +113,7 @@ func findJava(getenv func(string) (string, bool)) (path, source string, err erro
 			return p, "PATH", nil
 		}
 	}
-	return "", "", &Error{Code: ExitNotFound, Problems: []string{fmt.Sprintf(
+	return "", "", &exit.Error{Code: exit.NotFound, Problems: []string{fmt.Sprintf(
 		"no java: JAVA_HOME is unset and no java is on PATH=%q; install a JDK 8 to 25 in the image or set JAVA_HOME", pathList)}}
 }
 

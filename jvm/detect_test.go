@@ -3,7 +3,8 @@ package jvm
 import (
 	"errors"
 	"os"
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/internal/testkit"
 	"path/filepath"
 	"testing"
 )
@@ -132,9 +133,9 @@ func TestDetect(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			jdk, err := Detect(envOf(tt.env), nil)
 			if tt.wantCode != 0 {
-				var e *Error
-				if !errors.As(err, &e) || e.ExitCode() != tt.wantCode {
-					t.Fatalf("Detect error = %v, want ExitCode() %d", err, tt.wantCode)
+				var e *exit.Error
+				if !errors.As(err, &e) || e.Code != tt.wantCode {
+					t.Fatalf("Detect error = %v, want exit code %d", err, tt.wantCode)
 				}
 				return
 			}
@@ -155,9 +156,9 @@ func TestDetect(t *testing.T) {
 // chain into JDK 17) through PATH, and every JDK (Temurin 25 too) through
 // JAVA_HOME.
 func TestDetectRealJDKs(t *testing.T) {
-	jdks := jvmtest.JDKs(t) // JDK 17 first
+	jdks := testkit.JDKs(t) // JDK 17 first
 	if _, err := os.Stat("/usr/bin/java"); err != nil {
-		jvmtest.MissingTool(t, "no /usr/bin/java on this machine (apt-get install openjdk-17-jdk-headless)")
+		testkit.MissingTool(t, "no /usr/bin/java on this machine (apt-get install openjdk-17-jdk-headless)")
 	}
 	jdk, err := Detect(envOf(map[string]string{"PATH": "/usr/local/sbin:/usr/bin"}), nil)
 	if err != nil {

@@ -1,7 +1,7 @@
 package jvm
 
 import (
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/testkit"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,9 +12,9 @@ import (
 // still change (translation is idempotent), and at most one collector is
 // selected afterwards.
 func FuzzTranslate(f *testing.F) {
-	f.Add(jvmtest.StartupSh64, 17)
-	f.Add(jvmtest.StartupSh32, 8)
-	f.Add(jvmtest.StartupShDebug, 25)
+	f.Add(testkit.StartupSh64, 17)
+	f.Add(testkit.StartupSh32, 8)
+	f.Add(testkit.StartupShDebug, 25)
 	f.Add("-XX:+PrintGCDetails -Xloggc:/x/gc.log -XX:+UseGCLogFileRotation -XX:GCLogFileSize=10m -verbose:gc", 11)
 	f.Add("-XX:+UseParallelGC -XX:+UseConcMarkSweepGC -XX:MaxRAMFraction=0 -XX:CMSx", 21)
 	f.Fuzz(func(t *testing.T, opts string, major int) {

@@ -17,7 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/otter"
+	"otter-entrypoint/internal/otterstub"
+	"otter-entrypoint/internal/testkit"
 	"otter-entrypoint/propsfile"
 )
 
@@ -75,7 +77,7 @@ var complaint = regexp.MustCompile(`Unrecognized (VM )?option|[Ii]gnoring option
 // complains about it (or, for documented silent no-ops, takes it), and the
 // translation starts cleanly, without any complaint.
 func TestLegacyTableOnRealJDKs(t *testing.T) {
-	jdks := jvmtest.JDKs(t)
+	jdks := testkit.JDKs(t)
 	dir := t.TempDir()
 	for _, jdk := range jdks {
 		for _, r := range legacyTable {
@@ -99,7 +101,7 @@ func TestLegacyTableOnRealJDKs(t *testing.T) {
 				}
 				code, out = runJava(t, jdk.Java(), append(append([]string{}, tr.args...), "-version")...)
 				if code != 0 || complaint.MatchString(out) {
-					t.Errorf("translation %q of %s on JDK %d: exit %d:\n%s", tr.args, ex, jdk.Major, code, jvmtest.Short(out))
+					t.Errorf("translation %q of %s on JDK %d: exit %d:\n%s", tr.args, ex, jdk.Major, code, testkit.Short(out))
 				}
 			})
 		}
@@ -110,7 +112,7 @@ func TestLegacyTableOnRealJDKs(t *testing.T) {
 // directory whose name needs -Xlog's quoting, becomes one -Xlog that starts
 // silently and writes the file.
 func TestGCLogFamilyOnRealJDKs(t *testing.T) {
-	for _, jdk := range jvmtest.JDKs(t) {
+	for _, jdk := range testkit.JDKs(t) {
 		t.Run(jdk.Name, func(t *testing.T) {
 			t.Parallel()
 			dir := filepath.Join(t.TempDir(), "gc logs:a,b")
@@ -137,14 +139,14 @@ func TestGCLogFamilyOnRealJDKs(t *testing.T) {
 }
 
 // startCommand runs a built Command with os/exec (as the supervisor will).
-func startCommand(t *testing.T, c Command, env []string) *jvmtest.Proc {
+func startCommand(t *testing.T, c Command, env []string) *testkit.Proc {
 	t.Helper()
 	if err := c.MakeDirs(); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(c.Path, c.Args...)
 	cmd.Dir, cmd.Env = c.Dir, env
-	return jvmtest.StartProc(t, cmd)
+	return testkit.StartProc(t, cmd)
 }
 
 // renderInto renders the home's otter.properties with set's keys given as
@@ -167,7 +169,7 @@ func renderInto(t *testing.T, role, home, renderDir string, set map[string]strin
 	return p
 }
 
-func detectReal(t *testing.T, jdk jvmtest.JDK) JDK {
+func detectReal(t *testing.T, jdk testkit.JDK) JDK {
 	t.Helper()
 	d, err := Detect(envOf(map[string]string{"JAVA_HOME": jdk.Home}), nil)
 	if err != nil {
@@ -182,13 +184,13 @@ func detectReal(t *testing.T, jdk jvmtest.JDK) JDK {
 // (ports, a secret, a config-dir key), the entrypoint's -D properties and
 // JVM defaults, and JAVA_OPTIONS (a quoted value with a space).
 func TestManagerCommandOnRealJDKs(t *testing.T) {
-	for _, jdk := range jvmtest.JDKs(t) {
+	for _, jdk := range testkit.JDKs(t) {
 		t.Run(jdk.Name, func(t *testing.T) {
 			t.Parallel()
 			root := filepath.Join(t.TempDir(), "otter home")
-			home := jvmtest.Home(t, "manager", filepath.Join(root, "manager"))
+			home := otterstub.Home(t, "manager", filepath.Join(root, "manager"))
 			renderDir := filepath.Join(root, "render dir")
-			ports := jvmtest.FreePorts(t, 2)
+			ports := testkit.FreePorts(t, 2)
 			port, comm := ports[0], ports[1]
 			rendered := renderInto(t, "manager", home, renderDir, map[string]string{
 				"otter.port": strconv.Itoa(port), "otter.communication.manager.port": strconv.Itoa(comm),
@@ -210,13 +212,13 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 			if string(body) != "server is ok!" {
 				t.Errorf("body %q", body)
 			}
-			s := p.StartLine(t, 30*time.Second)
+			s := otterstub.StartLine(t, p, 30*time.Second)
 			want := map[string]string{
 				"otter.conf": rendered, "appName": "otter-manager", "dubbo.application.logger": "slf4j",
 				"logback.configurationFile": filepath.Join(home, "conf", "logback.xml"), "java.awt.headless": "true",
 				"java.net.preferIPv4Stack": "true", "file.encoding": "UTF-8", "user.dir": filepath.Join(home, "bin"),
 				"otter.port": strconv.Itoa(port), "otter.domainName": "otter-manager.example",
-				"otter.database.driver.password": jvmtest.MaskSecret("from-a-secret-file"),
+				"otter.database.driver.password": otterstub.MaskSecret("from-a-secret-file"),
 				"otter.stub.marker":              "from JAVA_OPTIONS", "user.timezone": "UTC",
 				"java.class.path": strings.Join(append([]string{renderDir, home, filepath.Join(home, "conf")}, jars...), ":"),
 			}
@@ -233,7 +235,7 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 					t.Errorf("JVM input arguments lack %s: %q", a, s.InputArguments)
 				}
 			}
-			if !jvmtest.FileContains(filepath.Join(home, "logs", "manager.log"), "## the manager server is running now") {
+			if !testkit.FileContains(filepath.Join(home, "logs", "manager.log"), "## the manager server is running now") {
 				t.Error("logs/manager.log lacks the running line")
 			}
 			if st, err := os.Stat(filepath.Join(home, "logs", "gc", "gc.log")); err != nil || st.Size() == 0 {
@@ -251,11 +253,11 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 // file before conf/, an environment variable named like a key overriding it
 // (Otter's placeholder rules), and the shutdown hook on TERM.
 func TestNodeCommandOnRealJDKs(t *testing.T) {
-	for _, jdk := range jvmtest.JDKs(t) {
+	for _, jdk := range testkit.JDKs(t) {
 		t.Run(jdk.Name, func(t *testing.T) {
 			t.Parallel()
 			root := filepath.Join(t.TempDir(), "otter home")
-			home := jvmtest.Home(t, "node", filepath.Join(root, "node"))
+			home := otterstub.Home(t, "node", filepath.Join(root, "node"))
 			renderDir := filepath.Join(root, "render")
 			rendered := renderInto(t, "node", home, renderDir, map[string]string{"otter.manager.address": "otter-manager-0.otter-manager:1099"})
 			nid, err := Nid(envOf(nil), "otter-node-3.otter-node.default.svc.cluster.local")
@@ -269,8 +271,8 @@ func TestNodeCommandOnRealJDKs(t *testing.T) {
 			}
 			p := startCommand(t, c, append(os.Environ(), "otter.zookeeper.sessionTimeout=1234"))
 			log := filepath.Join(home, "logs", "node", "node.log")
-			jvmtest.Eventually(t, "the node's running line", 30*time.Second, func() bool { p.FailIfExited(t); return jvmtest.FileContains(log, jvmtest.NodeRunning) }, p.Out.Bytes)
-			s := p.StartLine(t, 30*time.Second)
+			testkit.Eventually(t, "the node's running line", 30*time.Second, func() bool { p.FailIfExited(t); return testkit.FileContains(log, otterstub.NodeRunning) }, p.Out.Bytes)
+			s := otterstub.StartLine(t, p, 30*time.Second)
 			for k, v := range map[string]string{"nid": "4", "java.rmi.server.hostname": "10.9.8.7", "appName": "otter-node", "user.dir": filepath.Join(home, "bin")} {
 				if s.Sysprops[k] != v {
 					t.Errorf("system property %s = %q, want %q", k, s.Sysprops[k], v)
@@ -296,7 +298,7 @@ func TestNodeCommandOnRealJDKs(t *testing.T) {
 			if code := p.Stop(t, 30*time.Second); code != 143 {
 				t.Errorf("exit after TERM = %d, want 143", code)
 			}
-			if !jvmtest.FileContains(log, jvmtest.NodeDown) {
+			if !testkit.FileContains(log, otterstub.NodeDown) {
 				t.Error("the shutdown hook did not finish")
 			}
 		})
@@ -307,20 +309,20 @@ func TestNodeCommandOnRealJDKs(t *testing.T) {
 // JAVA_OPTS (and its debug flags) into JAVA_OPTIONS: both roles start on
 // JDK 17 and 25, and none of the removed flags reaches the JVM.
 func TestStartupShOptionsOnRealJDKs(t *testing.T) {
-	cases := map[string]string{"64-bit": jvmtest.StartupSh64, "32-bit": jvmtest.StartupSh32, "64-bit+debug": jvmtest.StartupSh64 + " " + jvmtest.StartupShDebug}
-	for _, jdk := range jvmtest.JDKs(t) {
+	cases := map[string]string{"64-bit": testkit.StartupSh64, "32-bit": testkit.StartupSh32, "64-bit+debug": testkit.StartupSh64 + " " + testkit.StartupShDebug}
+	for _, jdk := range testkit.JDKs(t) {
 		for name, opts := range cases {
 			for _, role := range []string{"manager", "node"} {
 				t.Run(jdk.Name+"/"+name+"/"+role, func(t *testing.T) {
 					root := t.TempDir()
-					home := jvmtest.Home(t, role, filepath.Join(root, role))
+					home := otterstub.Home(t, role, filepath.Join(root, role))
 					set := map[string]string{}
 					if role == "manager" {
-						ports := jvmtest.FreePorts(t, 2)
+						ports := testkit.FreePorts(t, 2)
 						set = map[string]string{"otter.port": strconv.Itoa(ports[0]), "otter.communication.manager.port": strconv.Itoa(ports[1])}
 					}
 					rendered := renderInto(t, role, home, filepath.Join(root, "render"), set)
-					c, warns, err := Build(detectReal(t, jdk), Options{Role: role, OtterHome: home, RenderDir: filepath.Dir(rendered), RenderedFile: rendered,
+					c, warns, err := Build(detectReal(t, jdk), Options{Role: otter.Role(role), OtterHome: home, RenderDir: filepath.Dir(rendered), RenderedFile: rendered,
 						Nid: 1, JavaOptions: opts, MaxMemRatio: 75})
 					if err != nil {
 						t.Fatal(err)
@@ -329,12 +331,12 @@ func TestStartupShOptionsOnRealJDKs(t *testing.T) {
 						t.Error("no warnings for startup.sh's legacy flags")
 					}
 					p := startCommand(t, c, os.Environ())
-					running, log := jvmtest.ManagerRunning, filepath.Join(home, jvmtest.ManagerLog)
+					running, log := otterstub.ManagerRunning, filepath.Join(home, otterstub.ManagerLog)
 					if role == "node" {
-						running, log = jvmtest.NodeRunning, filepath.Join(home, jvmtest.NodeLog)
+						running, log = otterstub.NodeRunning, filepath.Join(home, otterstub.NodeLog)
 					}
-					jvmtest.Eventually(t, "the running line", 60*time.Second, func() bool { p.FailIfExited(t); return jvmtest.FileContains(log, running) }, p.Out.Bytes)
-					s := p.StartLine(t, 30*time.Second)
+					testkit.Eventually(t, "the running line", 60*time.Second, func() bool { p.FailIfExited(t); return testkit.FileContains(log, running) }, p.Out.Bytes)
+					s := otterstub.StartLine(t, p, 30*time.Second)
 					for _, a := range s.InputArguments {
 						if strings.Contains(a, "PermSize") || strings.Contains(a, "CMS") || strings.Contains(a, "ConcMarkSweep") || a == "-Xnoagent" {
 							t.Errorf("a removed flag reached the JVM: %s", a)

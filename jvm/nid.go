@@ -3,6 +3,7 @@ package jvm
 import (
 	"fmt"
 	"net"
+	"otter-entrypoint/internal/exit"
 	"strconv"
 	"strings"
 )
@@ -16,7 +17,7 @@ func Nid(getenv func(string) (string, bool), hostname string) (int, error) {
 	if v, ok := getenv("OTTER_NID"); ok && strings.TrimSpace(v) != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 1 {
-			return 0, configError(fmt.Sprintf("OTTER_NID=%q (environment): want a positive integer, the id the node has in the manager's machine list", v))
+			return 0, exit.ConfigError(fmt.Sprintf("OTTER_NID=%q (environment): want a positive integer, the id the node has in the manager's machine list", v))
 		}
 		return n, nil
 	}
@@ -24,18 +25,18 @@ func Nid(getenv func(string) (string, bool), hostname string) (int, error) {
 	if v, ok := getenv("OTTER_NID_OFFSET"); ok && strings.TrimSpace(v) != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 0 {
-			return 0, configError(fmt.Sprintf("OTTER_NID_OFFSET=%q (environment): want an integer ≥ 0 added to the host name's ordinal (default 1)", v))
+			return 0, exit.ConfigError(fmt.Sprintf("OTTER_NID_OFFSET=%q (environment): want an integer ≥ 0 added to the host name's ordinal (default 1)", v))
 		}
 		offset = n
 	}
 	ord, ok := HostOrdinal(hostname)
 	if !ok {
-		return 0, configError(fmt.Sprintf(
+		return 0, exit.ConfigError(fmt.Sprintf(
 			"no node id: OTTER_NID is unset and the host name %q does not end in -<ordinal>; set OTTER_NID to the node's id in the manager's machine list, or run the node as a StatefulSet pod (otter-node-0 → nid 1 with the default OTTER_NID_OFFSET=1)", hostname))
 	}
 	nid := ord + offset
 	if nid < 1 {
-		return 0, configError(fmt.Sprintf("OTTER_NID_OFFSET=%d (environment) with host name %q gives nid %d; node ids start at 1, so use an offset ≥ 1 or set OTTER_NID", offset, hostname, nid))
+		return 0, exit.ConfigError(fmt.Sprintf("OTTER_NID_OFFSET=%d (environment) with host name %q gives nid %d; node ids start at 1, so use an offset ≥ 1 or set OTTER_NID", offset, hostname, nid))
 	}
 	return nid, nil
 }
@@ -68,7 +69,7 @@ func AdvertiseHost(getenv func(string) (string, bool)) (string, error) {
 	if v, ok := getenv("OTTER_ADVERTISE_HOST"); ok && v != "" {
 		v = strings.TrimSpace(v)
 		if v == "" || strings.ContainsAny(v, " \t\n/") {
-			return "", configError(fmt.Sprintf("OTTER_ADVERTISE_HOST=%q (environment): want a host name or IP address other pods reach this node at (e.g. the pod IP from the downward API)", v))
+			return "", exit.ConfigError(fmt.Sprintf("OTTER_ADVERTISE_HOST=%q (environment): want a host name or IP address other pods reach this node at (e.g. the pod IP from the downward API)", v))
 		}
 		return v, nil
 	}

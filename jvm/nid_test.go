@@ -3,6 +3,7 @@ package jvm
 import (
 	"errors"
 	"net"
+	"otter-entrypoint/internal/exit"
 	"strings"
 	"testing"
 )
@@ -38,8 +39,8 @@ func TestNid(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Nid(envOf(tt.env), tt.host)
 			if tt.wantErr != "" {
-				var e *Error
-				if !errors.As(err, &e) || e.ExitCode() != 78 || !strings.Contains(err.Error(), tt.wantErr) {
+				var e *exit.Error
+				if !errors.As(err, &e) || e.Code != 78 || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Nid(%v, %q) error = %v, want exit 78 containing %q", tt.env, tt.host, err, tt.wantErr)
 				}
 				return

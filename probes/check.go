@@ -6,20 +6,18 @@ package probes
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"otter-entrypoint/probes/logtail"
+	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/internal/logtail"
+	"otter-entrypoint/internal/netcheck"
 )
 
 // Check is one readiness check. A nil error means ready; an error's text is
@@ -39,16 +37,9 @@ const DefaultCheckTimeout = 2 * time.Second
 // maxBody bounds how much of an HTTP check's answer is read.
 const maxBody = 10 << 10
 
-// settingError is an invalid setting: exit code 78 (EX_CONFIG).
-type settingError struct{ msg string }
-
-func (e *settingError) Error() string { return e.msg }
-
-// ExitCode is 78 (EX_CONFIG).
-func (e *settingError) ExitCode() int { return 78 }
-
+// settingErrorf is an invalid setting: exit code 78 (EX_CONFIG).
 func settingErrorf(format string, args ...any) error {
-	return &settingError{msg: fmt.Sprintf(format, args...)}
+	return exit.ConfigError(fmt.Sprintf(format, args...))
 }
 
 // ParseCheck parses ENTRYPOINT_READY_CHECK:
@@ -59,11 +50,11 @@ func settingErrorf(format string, args ...any) error {
 //	none                                 ready as soon as the child runs
 //
 // A relative log file is taken relative to otterHome. Errors name the
-// setting and have ExitCode() 78.
+// setting and are *exit.Error values with code 78.
 func ParseCheck(spec, otterHome string) (Check, error) {
 	s := strings.TrimSpace(spec)
 	bad := func(why string) error {
-		return settingErrorf("ENTRYPOINT_READY_CHECK=%q: %s; use http://host:port/path, https://..., tcp://host:port, log:<file>:<text> or none", redactURL(s), why)
+		return settingErrorf("ENTRYPOINT_READY_CHECK=%q: %s; use http://host:port/path, https://..., tcp://host:port, log:<file>:<text> or none", netcheck.RedactURL(s), why)
 	}
 	switch {
 	case s == "" || strings.EqualFold(s, "none"):
@@ -73,12 +64,12 @@ func ParseCheck(spec, otterHome string) (Check, error) {
 		if err != nil || u.Host == "" || u.Hostname() == "" {
 			return nil, bad("not a valid URL")
 		}
-		if err := validPort(u.Port(), true); err != nil {
+		if err := netcheck.ValidPort(u.Port(), true); err != nil {
 			return nil, bad(err.Error())
 		}
 		return newHTTPCheck(u), nil
 	case strings.HasPrefix(s, "tcp://"):
-		addr, err := parseHostPort(strings.TrimPrefix(s, "tcp://"))
+		addr, err := netcheck.ParseHostPort(strings.TrimPrefix(s, "tcp://"))
 		if err != nil {
 			return nil, bad(err.Error())
 		}
@@ -96,23 +87,6 @@ func ParseCheck(spec, otterHome string) (Check, error) {
 	return nil, bad("unknown kind")
 }
 
-// DefaultReadyCheck is ENTRYPOINT_READY_CHECK's default for a role: the
-// manager's monitor page (Jetty answers 503 there while the web app is
-// broken, so a TCP check would lie), the node's "running" log line, nothing
-// for run. otterPort is the manager's otter.port ("" means 8080).
-func DefaultReadyCheck(role, otterHome, otterPort string) string {
-	switch role {
-	case "manager":
-		if otterPort == "" {
-			otterPort = "8080"
-		}
-		return "http://127.0.0.1:" + otterPort + "/monitor/ok.htm"
-	case "node":
-		return "log:" + filepath.Join(otterHome, "logs/node/node.log") + ":the otter server is running now"
-	}
-	return "none"
-}
-
 // noneCheck always passes: ready once the child runs.
 type noneCheck struct{}
 
@@ -127,24 +101,7 @@ type httpCheck struct {
 }
 
 func newHTTPCheck(u *url.URL) *httpCheck {
-	return &httpCheck{url: u.String(), name: u.Redacted(), client: newProbeClient()}
-}
-
-// newProbeClient is the HTTP client of readiness checks and dependency
-// waits: no proxy, no keep-alive, no redirects followed, TLS unverified.
-func newProbeClient() *http.Client {
-	tr := &http.Transport{
-		Proxy:               nil, // a probe of 127.0.0.1 must not go through HTTP_PROXY
-		DialContext:         (&net.Dialer{Timeout: DefaultCheckTimeout}).DialContext,
-		TLSClientConfig:     &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // like kubelet's probes
-		DisableKeepAlives:   true,
-		MaxIdleConns:        1,
-		TLSHandshakeTimeout: DefaultCheckTimeout,
-	}
-	return &http.Client{
-		Transport:     tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	return &httpCheck{url: u.String(), name: u.Redacted(), client: netcheck.NewHTTPClient()}
 }
 
 func (c *httpCheck) Name() string { return c.name }
@@ -157,7 +114,7 @@ func (c *httpCheck) Check(ctx context.Context) error {
 	req.Header.Set("User-Agent", "otter-entrypoint-readiness")
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", c.name, unwrapURLError(err))
+		return fmt.Errorf("GET %s: %w", c.name, netcheck.UnwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
@@ -167,27 +124,12 @@ func (c *httpCheck) Check(ctx context.Context) error {
 	return nil
 }
 
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
 // tcpCheck: the port accepts a connection.
 type tcpCheck struct{ addr string }
 
 func (c *tcpCheck) Name() string { return "tcp://" + c.addr }
 
-func (c *tcpCheck) Check(ctx context.Context) error {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", c.addr)
-	if err != nil {
-		return fmt.Errorf("connect %s: %w", c.addr, err)
-	}
-	return conn.Close()
-}
+func (c *tcpCheck) Check(ctx context.Context) error { return netcheck.DialTCP(ctx, c.addr) }
 
 // logCheck: a line containing text was written to file since Begin.
 type logCheck struct {
@@ -231,41 +173,4 @@ func (c *logCheck) Check(_ context.Context) error {
 		return fmt.Errorf("%q not seen yet in %s: %w", c.text, c.file, err)
 	}
 	return fmt.Errorf("%q not seen yet in %s", c.text, c.file)
-}
-
-// parseHostPort checks host:port (IPv6 in brackets) and returns it.
-func parseHostPort(s string) (string, error) {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		return "", fmt.Errorf("%q is not host:port", s)
-	}
-	if host == "" {
-		return "", fmt.Errorf("%q has no host", s)
-	}
-	if strings.ContainsAny(host, "/?#@ ") {
-		return "", fmt.Errorf("%q: bad host %q", s, host)
-	}
-	if err := validPort(port, false); err != nil {
-		return "", err
-	}
-	return net.JoinHostPort(host, port), nil
-}
-
-func validPort(port string, optional bool) error {
-	if port == "" && optional {
-		return nil
-	}
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("port %q is not a number from 1 to 65535", port)
-	}
-	return nil
-}
-
-// redactURL hides a password in a URL-like string.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return s
 }

@@ -2,11 +2,11 @@ package probes
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"otter-entrypoint/internal/exit"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,9 +49,8 @@ func TestParseCheck(t *testing.T) {
 			if !strings.Contains(err.Error(), "ENTRYPOINT_READY_CHECK") || strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("ParseCheck(%q) error %q: must name the setting and hide passwords", c.spec, err)
 			}
-			var ec interface{ ExitCode() int }
-			if !errors.As(err, &ec) || ec.ExitCode() != 78 {
-				t.Errorf("ParseCheck(%q) error has no ExitCode 78", c.spec)
+			if exit.Code(err) != exit.Config {
+				t.Errorf("ParseCheck(%q) error's exit code is %d, want 78", c.spec, exit.Code(err))
 			}
 			continue
 		}
@@ -66,24 +65,6 @@ func nameOf(c Check) string {
 		return "<nil>"
 	}
 	return c.Name()
-}
-
-func TestDefaultReadyCheck(t *testing.T) {
-	for _, c := range []struct{ role, port, want string }{
-		{"manager", "8080", "http://127.0.0.1:8080/monitor/ok.htm"},
-		{"manager", "", "http://127.0.0.1:8080/monitor/ok.htm"},
-		{"manager", "18080", "http://127.0.0.1:18080/monitor/ok.htm"},
-		{"node", "", "log:/home/admin/node/logs/node/node.log:the otter server is running now"},
-		{"run", "", "none"},
-	} {
-		got := DefaultReadyCheck(c.role, "/home/admin/node", c.port)
-		if got != c.want {
-			t.Errorf("DefaultReadyCheck(%q, %q) = %q; want %q", c.role, c.port, got, c.want)
-		}
-		if _, err := ParseCheck(got, "/home/admin/node"); err != nil {
-			t.Errorf("the default %q does not parse: %v", got, err)
-		}
-	}
 }
 
 func TestHTTPCheck(t *testing.T) {

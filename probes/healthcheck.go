@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"otter-entrypoint/internal/netcheck"
 	"strings"
 )
 
@@ -43,7 +44,7 @@ func Healthcheck(ctx context.Context, listen, endpoint string) error {
 	c := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 	resp, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", url, unwrapURLError(err))
+		return fmt.Errorf("GET %s: %w", url, netcheck.UnwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))

@@ -24,7 +24,7 @@ import (
 	"github.com/prometheus/common/model"
 	"go.uber.org/zap"
 
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/testkit"
 )
 
 // jdkHome is the home of the installed JDK with that major version (17 is
@@ -32,7 +32,7 @@ import (
 // skipped, loudly, on a machine without it).
 func jdkHome(t testing.TB, major int) string {
 	t.Helper()
-	for _, j := range jvmtest.JDKs(t) {
+	for _, j := range testkit.JDKs(t) {
 		if j.Major == major {
 			return j.Home
 		}
@@ -51,7 +51,7 @@ var (
 // both JDKs run it).
 func perfProbeClasses(t testing.TB) string {
 	t.Helper()
-	javac := jvmtest.Javac(t)
+	javac := testkit.Javac(t)
 	compileOnce.Do(func() {
 		classesDir, compileErr = os.MkdirTemp("", "perfprobe-classes-")
 		if compileErr != nil {
@@ -339,7 +339,7 @@ func checkWithPromtool(t *testing.T, scrape string) {
 	t.Helper()
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
-		jvmtest.MissingTool(t, "promtool not installed (apt-get install prometheus): %v", err)
+		testkit.MissingTool(t, "promtool not installed (apt-get install prometheus): %v", err)
 	}
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = strings.NewReader(scrape)
@@ -384,7 +384,7 @@ func TestPerfDataGoesAwayWithTheJVM(t *testing.T) {
 }
 
 func TestNoPerfDataWithUsePerfDataOff(t *testing.T) {
-	p := startPerfProbe(t, jvmtest.AnyJDK(t).Home, "-XX:-UsePerfData")
+	p := startPerfProbe(t, testkit.AnyJDK(t).Home, "-XX:-UsePerfData")
 	s := watching(t, p.cmd.Process.Pid)
 	mfs, text := scrapeFamilies(t, s.Handler())
 	if v, ok := value(mfs, "otter_entrypoint_jvm_perfdata_available"); !ok || v != 0 {

@@ -18,7 +18,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/testkit"
 )
 
 // TestARealPrometheusScrapesUs runs Debian's Prometheus server against the
@@ -27,7 +27,7 @@ import (
 func TestARealPrometheusScrapesUs(t *testing.T) {
 	promBin, err := exec.LookPath("prometheus")
 	if err != nil {
-		jvmtest.MissingTool(t, "prometheus not installed (apt-get install prometheus): %v", err)
+		testkit.MissingTool(t, "prometheus not installed (apt-get install prometheus): %v", err)
 	}
 	child := exec.Command("sleep", "60")
 	if err := child.Start(); err != nil {
@@ -61,7 +61,7 @@ func TestARealPrometheusScrapesUs(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := jvmtest.FreePorts(t, 1)[0]
+	port := testkit.FreePorts(t, 1)[0]
 	api := "http://127.0.0.1:" + strconv.Itoa(port)
 	prom := exec.Command(promBin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address=127.0.0.1:"+strconv.Itoa(port))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net"
 	"net/http"
 	"os"
@@ -17,8 +18,9 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
-	"otter-entrypoint/probes/hsperf"
+	"otter-entrypoint/jvm/hsperf"
 	"otter-entrypoint/probes/promtext"
 	"otter-entrypoint/supervisor"
 )
@@ -129,10 +131,8 @@ func NewServer(cfg Config, log *zap.Logger, now func() time.Time) (*Server, erro
 	if cfg.Version == "" {
 		cfg.Version = "dev"
 	}
-	if !Disabled(cfg.Listen) {
-		if _, _, err := net.SplitHostPort(cfg.Listen); err != nil {
-			return nil, settingErrorf("ENTRYPOINT_LISTEN=%q: not [host]:port (%v); use e.g. :9779, 127.0.0.1:9779, or off", cfg.Listen, err)
-		}
+	if err := CheckListen(cfg.Listen); err != nil {
+		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, now: now, check: cfg.Ready, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	if s.check == nil {
@@ -154,6 +154,18 @@ func NewServer(cfg Config, log *zap.Logger, now func() time.Time) (*Server, erro
 	mux.HandleFunc("/metrics", s.serveMetrics)
 	s.handler = getOrHead(mux)
 	return s, nil
+}
+
+// CheckListen checks an ENTRYPOINT_LISTEN value: [host]:port, or empty or
+// off to disable the server.
+func CheckListen(listen string) error {
+	if Disabled(listen) {
+		return nil
+	}
+	if _, _, err := net.SplitHostPort(listen); err != nil {
+		return settingErrorf("ENTRYPOINT_LISTEN=%q: not [host]:port (%v); use e.g. :9779, 127.0.0.1:9779, or off", listen, err)
+	}
+	return nil
 }
 
 // Disabled reports whether an ENTRYPOINT_LISTEN value turns the server off.
@@ -191,7 +203,7 @@ func (s *Server) Start() error {
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          zap.NewStdLog(s.log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
+		ErrorLog:          stdLogAt(s.log, zapcore.WarnLevel),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -581,4 +593,15 @@ func boolFloat(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// stdLogAt is a standard-library logger that writes to log at level, for
+// net/http's own errors. (zap.IncreaseLevel would print a non-JSON error
+// line when the logger's level is already above level.)
+func stdLogAt(log *zap.Logger, level zapcore.Level) *stdlog.Logger {
+	l, err := zap.NewStdLogAt(log, level)
+	if err != nil { // only for an invalid level
+		return zap.NewStdLog(log)
+	}
+	return l
 }

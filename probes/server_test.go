@@ -21,7 +21,7 @@ import (
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/testkit"
 	"otter-entrypoint/supervisor"
 )
 
@@ -152,7 +152,7 @@ func TestNoneCheckIsReadyOnceTheChildRuns(t *testing.T) {
 		t.Fatalf("readyz before start = %d", code)
 	}
 	s.ChildStarted(99, clk.now()) // kicks the loop: no need to wait an interval
-	jvmtest.Eventually(t, "readyz 200", 15*time.Second, func() bool { return httpGet(t, base+"/readyz") == 200 }, nil)
+	testkit.Eventually(t, "readyz 200", 15*time.Second, func() bool { return httpGet(t, base+"/readyz") == 200 }, nil)
 	if m := scrape(t, s.Handler(), ""); !strings.Contains(m, "otter_entrypoint_ready 1\n") || !strings.Contains(m, "otter_entrypoint_child_up 1\n") {
 		t.Errorf("metrics after ready:\n%s", grep(m, "otter_entrypoint_"))
 	}
@@ -416,9 +416,9 @@ func TestFirstReadinessDoesNotWaitAWholeInterval(t *testing.T) {
 	}
 	// The first check at the start, a second one a second later: with a
 	// 1 h interval that only happens if start-up checks are frequent.
-	jvmtest.Eventually(t, "a second start-up check", 15*time.Second, func() bool { return checks() >= 2 }, nil)
+	testkit.Eventually(t, "a second start-up check", 15*time.Second, func() bool { return checks() >= 2 }, nil)
 	check.set(nil)
-	jvmtest.Eventually(t, "readiness once the check passes", 15*time.Second, func() bool {
+	testkit.Eventually(t, "readiness once the check passes", 15*time.Second, func() bool {
 		code, _ := get(t, s.Handler(), "/readyz")
 		return code == http.StatusOK
 	}, nil)

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/testkit"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -24,10 +24,10 @@ type judge struct {
 
 // judges compiles PropsJudge.java with javac into t.TempDir() and returns a
 // judge for each installed JVM. Without a JDK the test fails under CI and is
-// skipped loudly elsewhere (jvmtest.MissingTool).
+// skipped loudly elsewhere (testkit.MissingTool).
 func judges(t *testing.T) []*judge {
 	t.Helper()
-	javac := jvmtest.Javac(t)
+	javac := testkit.Javac(t)
 	classes := t.TempDir()
 	src, err := filepath.Abs(filepath.Join("testdata", "PropsJudge.java"))
 	if err != nil {
@@ -38,7 +38,7 @@ func judges(t *testing.T) []*judge {
 		t.Fatalf("javac PropsJudge.java: %v\n%s", err, out)
 	}
 	var js []*judge
-	for _, j := range jvmtest.JDKs(t) {
+	for _, j := range testkit.JDKs(t) {
 		js = append(js, &judge{name: j.Name, java: j.Java(), classes: classes})
 	}
 	return js

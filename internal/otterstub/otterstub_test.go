@@ -1,4 +1,4 @@
-package jvmtest
+package otterstub
 
 import (
 	"archive/tar"
@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"otter-entrypoint/internal/testkit"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -21,11 +22,11 @@ import (
 )
 
 // start runs java in home/bin.
-func start(t *testing.T, java, home string, args ...string) *Proc {
+func start(t *testing.T, java, home string, args ...string) *testkit.Proc {
 	t.Helper()
 	cmd := exec.Command(java, args...)
 	cmd.Dir = filepath.Join(home, "bin")
-	return StartProc(t, cmd)
+	return testkit.StartProc(t, cmd)
 }
 
 func classpath(home string, role string) string {
@@ -76,7 +77,7 @@ func TestLayout(t *testing.T) {
 		n: {"otter.nodeHome = ${user.dir}/../", "otter.manager.address = 127.0.0.1:1099", "otter.download.dir = ${otter.nodeHome}/download"},
 	} {
 		for _, w := range want {
-			if !FileContains(filepath.Join(home, "conf", "otter.properties"), w) {
+			if !testkit.FileContains(filepath.Join(home, "conf", "otter.properties"), w) {
 				t.Errorf("%s/conf/otter.properties lacks %q", home, w)
 			}
 		}
@@ -149,12 +150,12 @@ func TestParseStartLine(t *testing.T) {
 // file relative to bin/, the shutdown hook, and System.exit(0) on a
 // startup failure (port taken).
 func TestManagerStandIn(t *testing.T) {
-	for _, jdk := range JDKs(t) {
+	for _, jdk := range testkit.JDKs(t) {
 		t.Run(jdk.Name, func(t *testing.T) {
 			t.Parallel()
 			home := Home(t, "manager", filepath.Join(t.TempDir(), "otter home"))
 			conf := filepath.Join(home, "conf", "otter.properties")
-			ports := FreePorts(t, 2)
+			ports := testkit.FreePorts(t, 2)
 			port, comm := ports[0], ports[1]
 			setProps(t, conf, map[string]string{"otter.port": strconv.Itoa(port), "otter.communication.manager.port": strconv.Itoa(comm), "otter.database.driver.password": "s3cret"})
 			p := start(t, jdk.Java(), home, "-Dotter.conf="+conf, "-Dotter.domainName=overwritten-by-file", "-cp", classpath(home, "manager"), ManagerMainClass)
@@ -163,7 +164,7 @@ func TestManagerStandIn(t *testing.T) {
 			if string(body) != "server is ok!" {
 				t.Errorf("body = %q", body)
 			}
-			s := p.StartLine(t, 30*time.Second)
+			s := StartLine(t, p, 30*time.Second)
 			if s.Role != "manager" || s.Sysprops["otter.port"] != strconv.Itoa(port) || s.Sysprops["otter.domainName"] != "127.0.0.1" {
 				t.Errorf("start line: role %q otter.port %q otter.domainName %q", s.Role, s.Sysprops["otter.port"], s.Sysprops["otter.domainName"])
 			}
@@ -179,7 +180,7 @@ func TestManagerStandIn(t *testing.T) {
 				c.Close()
 			}
 			log := filepath.Join(home, ManagerLog)
-			if !FileContains(log, ManagerRunning) {
+			if !testkit.FileContains(log, ManagerRunning) {
 				t.Errorf("%s lacks %q", log, ManagerRunning)
 			}
 			if bytes.Contains(p.Out.Bytes(), []byte(ManagerRunning)) {
@@ -189,7 +190,7 @@ func TestManagerStandIn(t *testing.T) {
 			if err := p.Cmd.Process.Signal(syscall.SIGQUIT); err != nil {
 				t.Fatal(err)
 			}
-			Eventually(t, "a thread dump", 20*time.Second, func() bool { return bytes.Contains(p.Out.Bytes(), []byte("Full thread dump")) }, p.Out.Bytes)
+			testkit.Eventually(t, "a thread dump", 20*time.Second, func() bool { return bytes.Contains(p.Out.Bytes(), []byte("Full thread dump")) }, p.Out.Bytes)
 			if resp, err := http.Get(url); err != nil {
 				t.Errorf("after QUIT: %v", err)
 			} else {
@@ -198,7 +199,7 @@ func TestManagerStandIn(t *testing.T) {
 			if code := p.Stop(t, 20*time.Second); code != 143 {
 				t.Errorf("exit code after TERM = %d, want 143", code)
 			}
-			if !FileContains(log, "## manager server is down.") {
+			if !testkit.FileContains(log, "## manager server is down.") {
 				t.Errorf("shutdown hook did not log; %s", log)
 			}
 
@@ -213,7 +214,7 @@ func TestManagerStandIn(t *testing.T) {
 			if code := p2.Wait(t, 20*time.Second); code != 0 {
 				t.Errorf("exit code on startup failure = %d, want 0 (Otter's System.exit(0))", code)
 			}
-			if !FileContains(log, ManagerFailed) {
+			if !testkit.FileContains(log, ManagerFailed) {
 				t.Errorf("%s lacks %q", log, ManagerFailed)
 			}
 		})
@@ -225,9 +226,9 @@ func TestManagerStandIn(t *testing.T) {
 // child, and the slow shutdown hook removing the registration.
 func TestNodeStandIn(t *testing.T) {
 	if _, err := exec.LookPath("aria2c"); err != nil {
-		MissingTool(t, "aria2c is not installed (apt-get install aria2); the node stand-in's download needs it")
+		testkit.MissingTool(t, "aria2c is not installed (apt-get install aria2); the node stand-in's download needs it")
 	}
-	for _, jdk := range JDKs(t) {
+	for _, jdk := range testkit.JDKs(t) {
 		t.Run(jdk.Name, func(t *testing.T) {
 			t.Parallel()
 			home := Home(t, "node", filepath.Join(t.TempDir(), "node home"))
@@ -237,14 +238,14 @@ func TestNodeStandIn(t *testing.T) {
 			if code := p.Wait(t, 20*time.Second); code != 1 {
 				t.Errorf("exit without nid = %d, want 1", code)
 			}
-			if !bytes.Contains(p.Out.Bytes(), []byte("java.lang.ExceptionInInitializerError")) || !FileContains(filepath.Join(home, NodeLog), "nid is not set!") {
+			if !bytes.Contains(p.Out.Bytes(), []byte("java.lang.ExceptionInInitializerError")) || !testkit.FileContains(filepath.Join(home, NodeLog), "nid is not set!") {
 				t.Errorf("no nid: want ExceptionInInitializerError and 'nid is not set!'; output:\n%s", p.Out.Bytes())
 			}
 
 			p = start(t, jdk.Java(), home, "-Dnid=3", "-Dotter.manager.address=10.0.0.1:1099", "-Dotter.stub.aria2c=hang", "-cp", cp, NodeMainClass)
 			log := filepath.Join(home, NodeLog)
-			Eventually(t, "the running line", 20*time.Second, func() bool { return FileContains(log, NodeRunning) }, p.Out.Bytes)
-			s := p.StartLine(t, 30*time.Second)
+			testkit.Eventually(t, "the running line", 20*time.Second, func() bool { return testkit.FileContains(log, NodeRunning) }, p.Out.Bytes)
+			s := StartLine(t, p, 30*time.Second)
 			if s.Sysprops["nid"] != "3" || s.Conf["otter.manager.address"] != "10.0.0.1:1099" {
 				t.Errorf("nid %q otter.manager.address %q", s.Sysprops["nid"], s.Conf["otter.manager.address"])
 			}
@@ -262,7 +263,7 @@ func TestNodeStandIn(t *testing.T) {
 			}
 			// The aria2c child runs as a direct child of the JVM.
 			var ariaPid int
-			Eventually(t, "aria2c started", 20*time.Second, func() bool {
+			testkit.Eventually(t, "aria2c started", 20*time.Second, func() bool {
 				b, _ := os.ReadFile(log)
 				_, after, ok := bytes.Cut(b, []byte("## aria2c started pid="))
 				if !ok {
@@ -294,7 +295,7 @@ func TestNodeStandIn(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(fetch, "second.url"), []byte("hang\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			Eventually(t, "a second aria2c", 20*time.Second, func() bool {
+			testkit.Eventually(t, "a second aria2c", 20*time.Second, func() bool {
 				b, _ := os.ReadFile(log)
 				return bytes.Count(b, []byte("## aria2c started pid=")) == 2
 			}, p.Out.Bytes)
@@ -330,14 +331,14 @@ func TestNodeStandIn(t *testing.T) {
 // TestStandInExitsByItself: otter.stub.exitAfterMs makes the JVM exit with
 // otter.stub.exitCode, running its shutdown hooks (tests of unexpected exits).
 func TestStandInExitsByItself(t *testing.T) {
-	jdk := JDKs(t)[0]
+	jdk := testkit.JDKs(t)[0]
 	home := Home(t, "node", t.TempDir())
 	p := start(t, jdk.Java(), home, "-Dnid=2", "-Dotter.stub.exitAfterMs=300", "-Dotter.stub.exitCode=0", "-Dotter.stub.shutdownDelayMs=0", "-cp", classpath(home, "node"), NodeMainClass)
 	if code := p.Wait(t, 30*time.Second); code != 0 {
 		t.Errorf("exit code = %d, want 0", code)
 	}
 	log := filepath.Join(home, NodeLog)
-	if !FileContains(log, NodeRunning) || !FileContains(log, NodeDown) {
+	if !testkit.FileContains(log, NodeRunning) || !testkit.FileContains(log, NodeDown) {
 		t.Errorf("%s lacks the running or the down line", log)
 	}
 }

@@ -1,4 +1,4 @@
-// Package jvmtest builds the Otter stand-in (testdata/otter-stub) and lays
+// Package otterstub builds the Otter stand-in (internal/otterstub/java) and lays
 // out release-like OTTER_HOMEs for tests of any package. Import it only from
 // _test.go files (and from its mkrelease command).
 //
@@ -10,7 +10,7 @@
 //
 //	com.alibaba.otter.manager.deployer.OtterManagerLauncher
 //	com.alibaba.otter.node.deployer.OtterLauncher
-package jvmtest
+package otterstub
 
 import (
 	"archive/tar"
@@ -25,6 +25,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"otter-entrypoint/internal/otter"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -32,10 +33,10 @@ import (
 	"time"
 )
 
-// Main classes of the two roles.
-const (
-	ManagerMainClass = "com.alibaba.otter.manager.deployer.OtterManagerLauncher"
-	NodeMainClass    = "com.alibaba.otter.node.deployer.OtterLauncher"
+// Main classes of the two roles: the stand-in's classes carry Otter's names.
+var (
+	ManagerMainClass = otter.Manager.MainClass()
+	NodeMainClass    = otter.Node.MainClass()
 )
 
 // Version is the Otter release the layout and default files imitate.
@@ -45,14 +46,14 @@ const Version = "4.2.18"
 // classpaths hold more than one jar, as Otter's lib/ does.
 const extraJar = "commons-lang-2.6.jar"
 
-// SourceDir returns the stand-in's directory (testdata/otter-stub of this
-// module): found from this file's location, else by walking up from the
-// working directory to go.mod.
+// SourceDir returns the stand-in's directory (internal/otterstub/java of
+// this repository): found from this file's location, else by walking up
+// from the working directory.
 func SourceDir() (string, error) {
 	if _, file, _, ok := runtime.Caller(0); ok {
-		d := filepath.Join(filepath.Dir(file), "..", "..", "testdata", "otter-stub")
+		d := filepath.Join(filepath.Dir(file), "java")
 		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return filepath.Clean(d), nil
+			return d, nil
 		}
 	}
 	wd, err := os.Getwd()
@@ -60,15 +61,12 @@ func SourceDir() (string, error) {
 		return "", err
 	}
 	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			s := filepath.Join(d, "testdata", "otter-stub")
-			if _, err := os.Stat(s); err != nil {
-				return "", fmt.Errorf("otter stand-in sources: %w", err)
-			}
+		s := filepath.Join(d, "internal", "otterstub", "java")
+		if st, err := os.Stat(s); err == nil && st.IsDir() {
 			return s, nil
 		}
 		if filepath.Dir(d) == d {
-			return "", errors.New("otter stand-in sources: no go.mod above " + wd)
+			return "", errors.New("otter stand-in sources: no internal/otterstub/java above " + wd)
 		}
 	}
 }
@@ -170,7 +168,7 @@ func addManifest(zw *zip.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(w, "Manifest-Version: 1.0\r\nCreated-By: otter-entrypoint jvmtest\r\n\r\n")
+	_, err = io.WriteString(w, "Manifest-Version: 1.0\r\nCreated-By: otter-entrypoint otterstub\r\n\r\n")
 	return err
 }
 
@@ -214,7 +212,7 @@ func JarName(role string) string {
 
 // LayoutHome lays out a release-like OTTER_HOME for role ("manager" or
 // "node") at home, copying the compiled stand-in jar and the release's
-// default conf files from src (testdata/otter-stub).
+// default conf files from src (internal/otterstub/java).
 func LayoutHome(role, home, src, jar string) error {
 	if role != "manager" && role != "node" {
 		return fmt.Errorf("role %q: want manager or node", role)
@@ -261,7 +259,7 @@ func LayoutHome(role, home, src, jar string) error {
 			return err
 		}
 	}
-	readme := "Otter " + Version + " stand-in (otter-entrypoint testdata/otter-stub): not Otter.\n"
+	readme := "Otter " + Version + " stand-in (otter-entrypoint internal/otterstub/java): not Otter.\n"
 	return os.WriteFile(filepath.Join(home, "bin", "README.stand-in"), []byte(readme), 0o644)
 }
 

@@ -1,4 +1,4 @@
-package jvmtest
+package testkit
 
 import (
 	"errors"
@@ -77,20 +77,6 @@ func (p *Proc) Stop(t testing.TB, timeout time.Duration) int {
 		t.Fatal(err)
 	}
 	return p.Wait(t, timeout)
-}
-
-// StartLine waits up to timeout for the stand-in's start line in Out (the
-// pipe may deliver it after the log file shows the running line) and
-// decodes it.
-func (p *Proc) StartLine(t testing.TB, timeout time.Duration) *Start {
-	t.Helper()
-	var s *Start
-	Eventually(t, "the start line", timeout, func() bool {
-		var err error
-		s, err = ParseStartLine(p.Out.Bytes())
-		return err == nil
-	}, p.Out.Bytes)
-	return s
 }
 
 // WaitOK polls url until it answers 200, failing the test when the process

@@ -1,4 +1,4 @@
-package probes
+package prestart
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/internal/otter"
 	"slices"
 	"strings"
 	"testing"
@@ -42,61 +44,6 @@ func TestParseWaitFor(t *testing.T) {
 		}
 		if err != nil || !slices.Equal(got, c.want) {
 			t.Errorf("ParseWaitFor(%q) = %q, %v; want %q", c.spec, got, err, c.want)
-		}
-	}
-}
-
-func TestMySQLTargets(t *testing.T) {
-	cases := []struct {
-		url  string
-		want []string
-		err  bool
-	}{
-		{"jdbc:mysql://db:3306/otter?useUnicode=true&characterEncoding=UTF-8", []string{"tcp://db:3306"}, false},
-		{"jdbc:mysql://db/otter", []string{"tcp://db:3306"}, false},
-		{"jdbc:mysql://127.0.0.1:3307", []string{"tcp://127.0.0.1:3307"}, false},
-		{"jdbc:mysql://a:3306,b:3307/otter", []string{"tcp://a:3306", "tcp://b:3307"}, false},
-		{"jdbc:mysql:replication://a,b:3310/otter", []string{"tcp://a:3306", "tcp://b:3310"}, false},
-		{"jdbc:mysql:loadbalance://[::1]:3306/otter", []string{"tcp://[::1]:3306"}, false},
-		{"jdbc:mysql://address=(host=db)(port=3310)(type=master),(host=r2)/otter", []string{"tcp://db:3310", "tcp://r2:3306"}, false},
-		{"JDBC:MariaDB://user:pw@db:3306/otter", []string{"tcp://db:3306"}, false},
-		{"jdbc:postgresql://db:5432/otter", nil, true},
-		{"jdbc:mysql://", nil, true},
-		{"jdbc:mysql://db:notaport/x", nil, true},
-		{"jdbc:mysql://::1:3306/x?password=hunter2", nil, true},
-	}
-	for _, c := range cases {
-		got, err := MySQLTargets(c.url)
-		if c.err {
-			if err == nil || strings.Contains(err.Error(), "hunter2") {
-				t.Errorf("MySQLTargets(%q) = %q, %v; want an error without the password", c.url, got, err)
-			}
-			continue
-		}
-		if err != nil || !slices.Equal(got, c.want) {
-			t.Errorf("MySQLTargets(%q) = %q, %v; want %q", c.url, got, err, c.want)
-		}
-	}
-}
-
-func TestHostPortTargets(t *testing.T) {
-	cases := []struct {
-		list string
-		want []string
-		err  bool
-	}{
-		{"127.0.0.1:2181", []string{"tcp://127.0.0.1:2181"}, false},
-		{"zk1:2181,zk2:2181;zk3:2181", []string{"tcp://zk1:2181", "tcp://zk2:2181", "tcp://zk3:2181"}, false},
-		{"zk1:2181,zk2:2181/otter", []string{"tcp://zk1:2181", "tcp://zk2:2181"}, false},
-		{" zk1:2181 ; ", []string{"tcp://zk1:2181"}, false},
-		{"zk1", nil, true},
-		{"", nil, true},
-		{"zk:2181:3", nil, true},
-	}
-	for _, c := range cases {
-		got, err := HostPortTargets(c.list)
-		if (err != nil) != c.err || !slices.Equal(got, c.want) {
-			t.Errorf("HostPortTargets(%q) = %q, %v; want %q, error %v", c.list, got, err, c.want, c.err)
 		}
 	}
 }
@@ -143,9 +90,8 @@ func TestWaitForTimesOutWithExitCode69(t *testing.T) {
 	defer up.Close()
 	core, logs := observer.New(zap.InfoLevel)
 	err := WaitFor(context.Background(), []string{"tcp://" + closed, "tcp://" + up.Addr().String()}, 700*time.Millisecond, zap.New(core), time.Now)
-	var ue *UnavailableError
-	if !errors.As(err, &ue) || ue.ExitCode() != 69 {
-		t.Fatalf("WaitFor = %v; want *UnavailableError", err)
+	if exit.Code(err) != exit.Unavailable {
+		t.Fatalf("WaitFor = %v (exit code %d); want exit code 69", err, exit.Code(err))
 	}
 	if !strings.Contains(err.Error(), closed) || strings.Contains(err.Error(), up.Addr().String()) {
 		t.Errorf("error %q must name only the unreachable target", err)
@@ -208,7 +154,7 @@ func FuzzMySQLTargets(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, u string) {
-		got, err := MySQLTargets(u)
+		got, err := otter.MySQLTargets(u)
 		if err != nil {
 			if strings.Contains(u, "?") && strings.Contains(err.Error(), u[strings.Index(u, "?"):]) && len(u[strings.Index(u, "?"):]) > 3 {
 				t.Fatalf("error %q repeats the URL's query", err)
@@ -228,7 +174,7 @@ func FuzzHostPortTargets(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := HostPortTargets(s)
+		got, err := otter.HostPortTargets(s)
 		if err != nil {
 			return
 		}

@@ -1,8 +1,8 @@
-// Command mkrelease builds the Otter stand-in (testdata/otter-stub) and lays
+// Command mkrelease builds the Otter stand-in (internal/otterstub/java) and lays
 // out release-like homes, for the README's "run it" demo and the docker
 // image tests:
 //
-//	go run ./jvm/jvmtest/mkrelease -out DIR [-tar] [-javac PATH]
+//	go run ./internal/otterstub/mkrelease -out DIR [-tar] [-javac PATH]
 //
 // It writes DIR/manager and DIR/node (OTTER_HOMEs like Otter 4.2.18's
 // unpacked tarballs) and, with -tar, DIR/manager.deployer-4.2.18.tar.gz and
@@ -17,12 +17,12 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/otterstub"
 )
 
 func main() {
 	out := flag.String("out", "", "directory to write the homes (and tarballs) into (required)")
-	tarballs := flag.Bool("tar", false, "also write <role>.deployer-"+jvmtest.Version+".tar.gz")
+	tarballs := flag.Bool("tar", false, "also write <role>.deployer-"+otterstub.Version+".tar.gz")
 	javac := flag.String("javac", "", "javac to compile the stand-in with (default: $JAVA_HOME/bin/javac, else javac on PATH)")
 	flag.Parse()
 	if *out == "" || flag.NArg() > 0 {
@@ -47,7 +47,7 @@ func run(out, javac string, tarballs bool) error {
 			return fmt.Errorf("no javac (set JAVA_HOME or -javac): %w", err)
 		}
 	}
-	src, err := jvmtest.SourceDir()
+	src, err := otterstub.SourceDir()
 	if err != nil {
 		return err
 	}
@@ -57,12 +57,12 @@ func run(out, javac string, tarballs bool) error {
 	}
 	defer os.RemoveAll(tmp)
 	jar := filepath.Join(tmp, "otter-stub.jar")
-	if err := jvmtest.BuildJar(javac, src, jar); err != nil {
+	if err := otterstub.BuildJar(javac, src, jar); err != nil {
 		return err
 	}
 	for _, role := range []string{"manager", "node"} {
 		home := filepath.Join(out, role)
-		if err := jvmtest.LayoutHome(role, home, src, jar); err != nil {
+		if err := otterstub.LayoutHome(role, home, src, jar); err != nil {
 			return err
 		}
 		fmt.Println(home)
@@ -70,10 +70,10 @@ func run(out, javac string, tarballs bool) error {
 			continue
 		}
 		var buf bytes.Buffer
-		if err := jvmtest.WriteReleaseTarball(&buf, home, ""); err != nil {
+		if err := otterstub.WriteReleaseTarball(&buf, home, ""); err != nil {
 			return err
 		}
-		tgz := filepath.Join(out, jvmtest.TarballName(role))
+		tgz := filepath.Join(out, otterstub.TarballName(role))
 		if err := os.WriteFile(tgz, buf.Bytes(), 0o644); err != nil {
 			return err
 		}

@@ -5,19 +5,20 @@ import (
 	"path/filepath"
 	"testing"
 
-	"otter-entrypoint/jvm/jvmtest"
+	"otter-entrypoint/internal/otterstub"
+	"otter-entrypoint/internal/testkit"
 )
 
 func TestRun(t *testing.T) {
-	javac := jvmtest.Javac(t)
+	javac := testkit.Javac(t)
 	out := t.TempDir()
 	if err := run(out, javac, true); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{
-		"manager/lib/" + jvmtest.JarName("manager"), "manager/conf/otter.properties", "manager/webapp",
-		"node/lib/" + jvmtest.JarName("node"), "node/conf/logback.xml",
-		jvmtest.TarballName("manager"), jvmtest.TarballName("node"),
+		"manager/lib/" + otterstub.JarName("manager"), "manager/conf/otter.properties", "manager/webapp",
+		"node/lib/" + otterstub.JarName("node"), "node/conf/logback.xml",
+		otterstub.TarballName("manager"), otterstub.TarballName("node"),
 	} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)

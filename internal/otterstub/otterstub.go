@@ -1,4 +1,4 @@
-package jvmtest
+package otterstub
 
 import (
 	"bufio"
@@ -7,83 +7,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"otter-entrypoint/internal/otter"
+	"otter-entrypoint/internal/testkit"
 )
-
-// JDK is a JDK installed on this machine that the tests run against.
-type JDK struct {
-	Name  string // "jdk17", "jdk25"
-	Home  string // JAVA_HOME
-	Major int
-}
-
-// Java returns the JDK's java binary.
-func (j JDK) Java() string { return filepath.Join(j.Home, "bin", "java") }
-
-// knownJDKs are the JDKs this project's machines carry (see CONTEXT).
-var knownJDKs = []JDK{
-	{Name: "jdk17", Home: "/usr/lib/jvm/java-17-openjdk-amd64", Major: 17},
-	{Name: "jdk25", Home: "/usr/lib/jvm/temurin-25-jdk-amd64", Major: 25},
-}
-
-// JDKs returns the installed JDKs among JDK 17 and Temurin 25. JDK 17 comes
-// from Debian (openjdk-17-jdk-headless, which .ci/run installs): without it
-// the test fails under CI and is skipped loudly elsewhere. Temurin 25 is not
-// a Debian package: when this machine lacks it, that is said on stderr (so
-// it shows in CI's output) and the test runs on JDK 17 alone.
-func JDKs(t testing.TB) []JDK {
-	t.Helper()
-	var have []JDK
-	for _, j := range knownJDKs {
-		if _, err := os.Stat(j.Java()); err == nil {
-			have = append(have, j)
-			continue
-		}
-		if j.Major == 17 {
-			MissingTool(t, "JDK 17 is missing at %s (apt-get install openjdk-17-jdk-headless)", j.Home)
-		}
-		fmt.Fprintf(os.Stderr, "NOTE LOUDLY: %s: %s is not installed on this machine; running on the other JDKs only\n", t.Name(), j.Home)
-	}
-	return have
-}
-
-// AnyJDK returns one installed JDK (17 first), skipping the test loudly
-// when there is none; for tests that need a JVM but not every JDK.
-func AnyJDK(t testing.TB) JDK {
-	t.Helper()
-	for _, j := range knownJDKs {
-		if _, err := os.Stat(j.Java()); err == nil {
-			return j
-		}
-	}
-	MissingTool(t, "no JDK 17 or 25 installed; this test needs a real java (apt-get install openjdk-17-jdk-headless)")
-	return JDK{}
-}
-
-// Javac returns a javac (JAVA_HOME's, else on PATH), skipping the test
-// loudly when there is none.
-func Javac(t testing.TB) string {
-	t.Helper()
-	if h := os.Getenv("JAVA_HOME"); h != "" {
-		if p := filepath.Join(h, "bin", "javac"); isExecutable(p) {
-			return p
-		}
-	}
-	p, err := exec.LookPath("javac")
-	if err != nil {
-		MissingTool(t, "no javac on this machine, so the Otter stand-in cannot be compiled (apt-get install openjdk-17-jdk-headless)")
-	}
-	return p
-}
-
-func isExecutable(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0
-}
 
 // StubJar compiles the stand-in once per source version and returns the jar.
 // The jar is cached under the user cache dir (otter-entrypoint/otter-stub/<hash>)
@@ -106,7 +37,7 @@ func StubJar(t testing.TB) string {
 	if _, err := os.Stat(jar); err == nil {
 		return jar
 	}
-	if err := BuildJar(Javac(t), src, jar); err != nil {
+	if err := BuildJar(testkit.Javac(t), src, jar); err != nil {
 		t.Fatal(err)
 	}
 	return jar
@@ -179,15 +110,29 @@ func MaskSecret(value string) string {
 
 // Log lines the stand-in writes (tests and readiness checks wait for them).
 const (
-	ManagerRunning = "## the manager server is running now ......"
-	NodeRunning    = "## the otter server is running now ......"
+	ManagerRunning = "## " + otter.ManagerRunningText + " ......"
+	NodeRunning    = "## " + otter.NodeRunningText + " ......"
 	NodeStopping   = "## stop the otter server"
 	NodeDown       = "## otter server is down."
 	ManagerFailed  = "## Something goes wrong when starting up the manager Server"
 )
 
 // ManagerLog and NodeLog are the stand-in's main logs relative to OTTER_HOME.
-const (
-	ManagerLog = "logs/manager.log"
-	NodeLog    = "logs/node/node.log"
+var (
+	ManagerLog = otter.Manager.MainLogRel()
+	NodeLog    = otter.Node.MainLogRel()
 )
+
+// StartLine waits up to timeout for the stand-in's start line in p's
+// output (the pipe may deliver it after the log file shows the running
+// line) and decodes it.
+func StartLine(t testing.TB, p *testkit.Proc, timeout time.Duration) *Start {
+	t.Helper()
+	var s *Start
+	testkit.Eventually(t, "the start line", timeout, func() bool {
+		var err error
+		s, err = ParseStartLine(p.Out.Bytes())
+		return err == nil
+	}, p.Out.Bytes)
+	return s
+}

@@ -50,18 +50,6 @@ func ParseSpec(spec, base string) ([]string, error) {
 	return out, nil
 }
 
-// DefaultSpec is the ENTRYPOINT_TAIL_LOGS default for a role: Otter's main
-// log file for manager and node, nothing for run.
-func DefaultSpec(role string) string {
-	switch role {
-	case "manager":
-		return "logs/manager.log"
-	case "node":
-		return "logs/node/node.log"
-	}
-	return "off"
-}
-
 // Tailer copies the lines appended to a set of files (and globs) to a
 // writer.
 type Tailer struct {
