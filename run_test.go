@@ -244,6 +244,8 @@ func TestInvalidSettingsReportedAtOnce(t *testing.T) {
 		"ENTRYPOINT_SUCCESS_EXIT_CODES=143,300",
 		"ENTRYPOINT_LOG_FORMAT=xml",
 		"ENTRYPOINT_LOG_LEVEL=loud",
+		"ENTRYPOINT_LISTEN=9779",
+		"ENTRYPOINT_READY_CHECK=bogus://x",
 	}, "run", "--", "true")
 	if got := p.wait(5 * time.Second); got != 78 {
 		t.Fatalf("exit %d, want 78", got)
@@ -252,10 +254,73 @@ func TestInvalidSettingsReportedAtOnce(t *testing.T) {
 	for _, want := range []string{
 		`ENTRYPOINT_STOP_TIMEOUT="soon"`, "ENTRYPOINT_DRAIN_TIMEOUT", `ENTRYPOINT_SIGNAL_GROUP="maybe"`,
 		"ENTRYPOINT_SUCCESS_EXIT_CODES: 300", `ENTRYPOINT_LOG_FORMAT="xml"`, `ENTRYPOINT_LOG_LEVEL="loud"`,
+		`ENTRYPOINT_LISTEN="9779"`, `ENTRYPOINT_READY_CHECK="bogus://x"`,
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("stderr does not name %s:\n%s", want, s)
 		}
+	}
+}
+
+// Every invalid setting of manager and node is reported in one list, before
+// anything is rendered (OTTER_HOME does not even exist), with --dry-run as
+// well as a real start.
+func TestOtterSettingsReportedAtOnce(t *testing.T) {
+	env := []string{
+		"OTTER_HOME=/nonexistent/otter",
+		"JAVA_HOME=/nonexistent/jdk",
+		"ENTRYPOINT_LISTEN=9779",
+		"ENTRYPOINT_READY_CHECK=bogus://x",
+		"ENTRYPOINT_WAIT_FOR=ftp://x",
+		"ENTRYPOINT_WAIT_TIMEOUT=0s",
+		"OTTER_NID=abc",
+		"JAVA_MAX_MEM_RATIO=120",
+	}
+	want := []string{
+		`ENTRYPOINT_LISTEN="9779"`, `ENTRYPOINT_READY_CHECK="bogus://x"`, "ENTRYPOINT_WAIT_FOR", "ENTRYPOINT_WAIT_TIMEOUT",
+		"JAVA_MAX_MEM_RATIO=120", "/nonexistent/jdk",
+	}
+	for _, c := range []struct {
+		role string
+		args []string
+		nid  bool
+	}{
+		{"manager", []string{"--dry-run"}, false},
+		{"manager", nil, false},
+		{"node", []string{"--dry-run"}, true},
+		{"node", nil, true},
+	} {
+		t.Run(c.role+strings.Join(c.args, ""), func(t *testing.T) {
+			p := start(t, env, append([]string{c.role}, c.args...)...)
+			if got := p.wait(10 * time.Second); got != 78 {
+				t.Fatalf("exit %d, want 78; stderr:\n%s", got, p.stderr.String())
+			}
+			s := p.stderr.String()
+			w := want
+			if c.nid {
+				w = append(w, `OTTER_NID="abc"`)
+			}
+			for _, name := range w {
+				if !strings.Contains(s, name) {
+					t.Errorf("stderr does not name %s:\n%s", name, s)
+				}
+			}
+			if strings.Contains(s, "otter.properties") {
+				t.Errorf("rendering was tried before the settings were all valid:\n%s", s)
+			}
+		})
+	}
+}
+
+// With ENTRYPOINT_LOG_LEVEL=error a clean run writes nothing at all to
+// stderr (no stray non-JSON line from a logger set up at a lower level).
+func TestLogLevelErrorIsQuiet(t *testing.T) {
+	p := start(t, []string{"ENTRYPOINT_LOG_LEVEL=error"}, "run", "--", "true")
+	if code := p.wait(10 * time.Second); code != 0 {
+		t.Fatal(code)
+	}
+	if s := p.stderr.String(); s != "" {
+		t.Errorf("level error printed: %q", s)
 	}
 }
 
