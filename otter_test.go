@@ -18,6 +18,7 @@ import (
 
 	"otter-entrypoint/internal/otterstub"
 	"otter-entrypoint/internal/testkit"
+	"otter-entrypoint/jvm"
 )
 
 // configDir lays out a ConfigMap-like directory (Kubernetes' ..data
@@ -49,22 +50,17 @@ func configDir(t *testing.T, files map[string]string) string {
 func waitHTTP(t *testing.T, url string, want int, timeout time.Duration) {
 	t.Helper()
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(timeout)
 	last := "no answer"
-	for time.Now().Before(deadline) {
+	testkit.Eventually(t, fmt.Sprintf("%s answers %d", url, want), timeout, func() bool {
 		resp, err := client.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == want {
-				return
-			}
-			last = resp.Status
-		} else {
+		if err != nil {
 			last = err.Error()
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s did not answer %d within %v (last: %s)", url, want, timeout, last)
+		resp.Body.Close()
+		last = resp.Status
+		return resp.StatusCode == want
+	}, func() []byte { return []byte("last answer: " + last) })
 }
 
 // startLine waits for the Otter stand-in's start line and decodes it.
@@ -271,13 +267,9 @@ func TestWaitForDependencies(t *testing.T) {
 	})
 	t.Run("TERM during the wait", func(t *testing.T) {
 		p := start(t, append(env, fmt.Sprintf("ENTRYPOINT_WAIT_FOR=tcp://127.0.0.1:%d", closed)), "manager")
-		deadline := time.Now().Add(20 * time.Second)
-		for !strings.Contains(p.stderr.String(), "waiting for dependencies") {
-			if time.Now().After(deadline) {
-				t.Fatalf("the wait did not begin; stderr:\n%s", p.stderr.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		testkit.Eventually(t, "the wait begins", 20*time.Second, func() bool {
+			return strings.Contains(p.stderr.String(), "waiting for dependencies")
+		}, p.stderr.Bytes)
 		sent := time.Now()
 		p.signal(syscall.SIGTERM)
 		if code := p.wait(10 * time.Second); code != 143 {
@@ -303,7 +295,7 @@ func TestNodeNid(t *testing.T) {
 		}
 	})
 	t.Run("neither nid nor ordinal", func(t *testing.T) {
-		if host, _ := os.Hostname(); hostOrdinal(host) {
+		if host, _ := os.Hostname(); hasOrdinal(host) {
 			t.Skipf("this machine's host name %q ends in an ordinal", host)
 		}
 		cmd := exec.Command(entrypointBin, "node", "--dry-run")
@@ -336,13 +328,11 @@ func TestNodeNid(t *testing.T) {
 	})
 }
 
-func hostOrdinal(host string) bool {
-	i := strings.LastIndexByte(host, '-')
-	if i < 0 {
-		return false
-	}
-	_, err := strconv.Atoi(host[i+1:])
-	return err == nil
+// hasOrdinal is whether the node would take its nid from host's name: the
+// entrypoint's own rule.
+func hasOrdinal(host string) bool {
+	_, ok := jvm.HostOrdinal(host)
+	return ok
 }
 
 func TestNodeEndToEnd(t *testing.T) {

@@ -507,15 +507,15 @@ func childrenOf(pid int) []int {
 // child is the entrypoint running as PID 1 of the new namespace.
 func findChild(t *testing.T, parent int) int {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	var child int
+	testkit.Eventually(t, "unshare has a child", 5*time.Second, func() bool {
 		if c := childrenOf(parent); len(c) > 0 {
-			return c[0]
+			child = c[0]
+			return true
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatal("unshare has no child")
-	return 0
+		return false
+	}, nil)
+	return child
 }
 
 func TestStopTimeoutKillsChild(t *testing.T) {
