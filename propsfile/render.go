@@ -108,8 +108,6 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 	})
 	if baseOK {
 		r.baseItems = base.Items
-		r.entries = make([]Entry, 0, len(base.Items)+len(opts.Environ)/4+8)
-		r.index = make(map[string]int, cap(r.entries))
 		r.merge(base, Source{Kind: SourceBase}, r.basePath, log)
 	}
 	r.numBase = len(r.entries)
@@ -341,17 +339,7 @@ func (e Entry) shown(showSecrets bool) string {
 // each after a comment naming its source. Secret values are replaced by Mask
 // unless showSecrets.
 func (r *Result) Bytes(showSecrets bool) []byte {
-	n := 512
-	for _, it := range r.baseItems {
-		n += len(it.Text) + 2
-	}
-	for _, e := range r.entries {
-		n += len(e.Key) + len(e.Value) + 16
-	}
-	for _, e := range r.entries[r.numBase:] {
-		n += len(e.Source.Name) + 16
-	}
-	b := make([]byte, 0, n+n/8)
+	var b []byte
 	r.walk(showSecrets, func(it Item) { b = appendItem(b, it) })
 	return b
 }
