@@ -19,7 +19,7 @@ import (
 // new magiconair release changes that, the test fails and says to revisit
 // the decision.
 
-// libCase is one comparison. A read case has a file's bytes; a write case
+// libCase is one comparison; names are unique. A read case has a file's bytes; a write case
 // has one entry that each writer writes and Java reads back.
 type libCase struct {
 	name  string
@@ -56,7 +56,7 @@ func libCases() []libCase {
 		{name: "above U+FFFF in value", write: true, key: "emoji", value: "smile 😀", libDiffers: true},
 		{name: "Latin-1 value", write: true, key: "latin1", value: "café üß", libDiffers: true},
 		{name: "CJK value", write: true, key: "cjk", value: "中文"},
-		{name: "empty key", write: true, key: "", value: "empty key", libDiffers: true},
+		{name: "empty key, written", write: true, key: "", value: "empty key", libDiffers: true},
 	}
 }
 
