@@ -18,5 +18,9 @@
 //
 // magiconair/properties is not used: its reader differs from Java's for
 // surrogate pairs, CRLF continuation lines, continued keys, empty keys and a
-// backslash at the end of the file, and its writer is not Java-safe.
+// backslash at the end of the file, it expands "${...}" unless told not to,
+// and its writer is not Java-safe (characters above U+FFFF become '?',
+// Latin-1 ones are written as UTF-8, an empty key is dropped).
+// TestMagiconairDisagreesWithJava re-checks this against the JVM and fails
+// when a new release of the library changes it.
 package propsfile

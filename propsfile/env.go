@@ -49,20 +49,19 @@ func collectEnv(environ []string, ix *keyIndex, reservedNames map[string]struct{
 			case exactKey, newKey, snakeKey:
 				src := Source{Kind: SourceFile, Name: name}
 				if _, both := env[stem]; both {
-					probs.add(keys[0], src.String(),
-						"%s and %s are both set, but they are exclusive: unset one of them (%s names the file %s)",
+					probs.add("%s and %s are both set, but they are exclusive: unset one of them (%s names the file %s)",
 						stem, name, name, value)
 					continue
 				}
 				content, err := read(value)
 				if err != nil {
-					probs.add(keys[0], src.String(), "%s=%s: cannot read the secret file for %s: %v", name, value, keys[0], withoutPath(err))
+					probs.add("%s=%s: cannot read the secret file for %s: %v", name, value, keys[0], withoutPath(err))
 					continue
 				}
 				files = append(files, envSetting{key: keys[0], value: validText(content, name, log), src: src})
 				continue
 			case ambiguous:
-				probs.add(stem, "env:"+name, "%s matches several keys (%s); name the variable exactly like the key instead, e.g. %s%s",
+				probs.add("%s matches several keys (%s); name the variable exactly like the key instead, e.g. %s%s",
 					name, strings.Join(keys, ", "), keys[0], fileSuffix)
 				continue
 			}
@@ -78,7 +77,7 @@ func collectEnv(environ []string, ix *keyIndex, reservedNames map[string]struct{
 		case exactKey, newKey, snakeKey:
 			vars = append(vars, envSetting{key: keys[0], value: validText(value, name, log), src: Source{Kind: SourceEnv, Name: name}})
 		case ambiguous:
-			probs.add(name, "env:"+name, "%s matches several keys (%s); name the variable exactly like the key instead, e.g. %s",
+			probs.add("%s matches several keys (%s); name the variable exactly like the key instead, e.g. %s",
 				name, strings.Join(keys, ", "), keys[0])
 		case noMatch:
 			fields := []zap.Field{zap.String("variable", name)}
@@ -124,7 +123,7 @@ func dedupe(list []envSetting, probs *problems) []envSetting {
 			continue
 		}
 		if out[i].value != s.value {
-			probs.add(s.key, s.src.String(), "%s is set by both %s and %s with different values: keep only one of them",
+			probs.add("%s is set by both %s and %s with different values: keep only one of them",
 				s.key, out[i].src, s.src)
 		}
 	}

@@ -1,27 +1,23 @@
 package propsfile
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"unicode"
 )
 
 // WriteFile writes the rendered file, secrets included, to
 // <dir>/otter.properties with mode 0600, creating dir (0700) when needed.
-// A temporary file in dir is written, the old file unlinked and the new one
-// renamed into place, so a reader sees the old file, none or the new one,
-// never a part; when the temporary file cannot be written it is removed and
-// any previous file is left as it was. Nothing is fsynced: the file is
-// rendered again at every start, before java reads it, so surviving a power
-// loss buys nothing, and the two syncs were a third of `manager --dry-run`'s
-// time.
+// A temporary file in dir is written and renamed over the old one, so a
+// reader sees the old file or the new one, never a part; when anything fails
+// the temporary file is removed and any previous file is left as it was.
+// Nothing is fsynced: the file is rendered again at every start, before java
+// reads it, so surviving a power loss buys nothing.
 func (r *Result) WriteFile(dir string) (path string, err error) {
 	return writeFileAtomic(dir, FileName, r.Bytes(true))
 }
@@ -50,13 +46,6 @@ func writeFileAtomic(dir, name string, data []byte) (path string, err error) {
 	}
 	if err = f.Close(); err != nil {
 		return "", fmt.Errorf("write %s: %w", path, err)
-	}
-	// The old file is unlinked first: ext4 flushes a file that is renamed
-	// over another (auto_da_alloc), which costs more than the whole render.
-	// Nothing reads the file while the entrypoint writes it: java starts
-	// after.
-	if uerr := syscall.Unlink(path); uerr != nil && !errors.Is(uerr, syscall.ENOENT) {
-		return "", fmt.Errorf("write %s: %w", path, uerr)
 	}
 	if err = os.Rename(tmp, path); err != nil {
 		return "", fmt.Errorf("write %s: %w", path, err)

@@ -97,13 +97,15 @@ func Parse(data []byte) (*File, error) {
 		}
 		key, value, err := splitEntry(line, src)
 		if err != nil {
-			p.items = append(p.items[:0], Item{Line: start})
-			p.numberLines()
-			return nil, &SyntaxError{Line: p.items[0].Line, Msg: err.Error()}
+			lines := lineCounter{data: p.data}
+			return nil, &SyntaxError{Line: lines.at(start), Msg: err.Error()}
 		}
-		p.items = append(p.items, Item{Kind: KindEntry, Line: start, Key: key, Value: value})
+		p.add(Item{Kind: KindEntry, Key: key, Value: value}, start)
 	}
-	p.numberLines()
+	lines := lineCounter{data: p.data}
+	for i := range p.items {
+		p.items[i].Line = lines.at(p.offsets[i])
+	}
 	return &File{Items: p.items}, nil
 }
 
@@ -114,7 +116,14 @@ type parser struct {
 	contiguous bool
 	off        int
 	buf        []byte // the current logical line, ISO-8859-1 characters as bytes
-	items      []Item // comments and blank lines met so far; Line holds an offset
+	items      []Item // the items read so far, Line not yet set
+	offsets    []int  // offsets[i] is where items[i] starts in data
+}
+
+// add records an item that starts at data[off].
+func (p *parser) add(it Item, off int) {
+	p.items = append(p.items, it)
+	p.offsets = append(p.offsets, off)
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\f' }
@@ -127,7 +136,7 @@ func (p *parser) blankLine() {
 	if p.data[at] == '\n' && at > 0 && p.data[at-1] == '\r' {
 		return
 	}
-	p.items = append(p.items, Item{Kind: KindBlank, Line: at})
+	p.add(Item{Kind: KindBlank}, at)
 }
 
 // readLine returns the next logical line with continuations joined, and the
@@ -170,7 +179,7 @@ func (p *parser) readLine() (line []byte, start int, ok bool) {
 				for end < len(p.data) && !isEOL(p.data[end]) {
 					end++
 				}
-				p.items = append(p.items, Item{Kind: KindComment, Line: start, Text: string(p.data[start:end])})
+				p.add(Item{Kind: KindComment, Text: string(p.data[start:end])}, start)
 				if end >= len(p.data) {
 					p.off = end
 					return nil, 0, false
@@ -221,22 +230,25 @@ func (p *parser) readLine() (line []byte, start int, ok bool) {
 	}
 }
 
-// numberLines turns the items' byte offsets into 1-based physical line
-// numbers. Items are in offset order, so one pass over the data does it.
-func (p *parser) numberLines() {
-	line, at := 1, 0
-	for i := range p.items {
-		off := p.items[i].Line
-		if off < at { // not in order (cannot happen); count again from the start
-			line, at = 1, 0
-		}
-		for ; at < off; at++ {
-			if c := p.data[at]; c == '\n' || (c == '\r' && (at+1 >= len(p.data) || p.data[at+1] != '\n')) {
-				line++
-			}
-		}
-		p.items[i].Line = line
+// lineCounter turns byte offsets of data into 1-based physical line
+// numbers (\n, \r and \r\n end a line). Asked for offsets in increasing
+// order, as the parser's items are, it reads data once.
+type lineCounter struct {
+	data []byte
+	ends int // line terminators in data[:next]
+	next int // the offset counted up to
+}
+
+func (c *lineCounter) at(off int) int {
+	if off < c.next { // not in order (the parser's are): count again from the start
+		c.ends, c.next = 0, 0
 	}
+	for ; c.next < off; c.next++ {
+		if b := c.data[c.next]; b == '\n' || (b == '\r' && (c.next+1 >= len(c.data) || c.data[c.next+1] != '\n')) {
+			c.ends++
+		}
+	}
+	return c.ends + 1
 }
 
 // splitEntry splits a logical line into its key and value as Java's

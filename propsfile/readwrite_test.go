@@ -94,6 +94,26 @@ func TestParseKeepsLayout(t *testing.T) {
 	}
 }
 
+func TestParseNumbersLinesLikeJava(t *testing.T) {
+	// \r, \n and \r\n each end one line; a malformed entry is reported on
+	// the line its logical line starts on.
+	f, err := Parse([]byte("a=1\rb=2\r\n\r!c\nd=x\\\r  y\re=5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]int{}
+	for _, it := range f.Items {
+		lines[it.Key+it.Text] = it.Line
+	}
+	if want := map[string]int{"a": 1, "b": 2, "": 3, "!c": 4, "d": 5, "e": 7}; !reflect.DeepEqual(lines, want) {
+		t.Errorf("lines %v, want %v", lines, want)
+	}
+	_, err = Parse([]byte("a=1\r\r\nb=\\\n\\u12"))
+	if se := (*SyntaxError)(nil); !errors.As(err, &se) || se.Line != 3 {
+		t.Errorf("error %v, want a SyntaxError on line 3", err)
+	}
+}
+
 func TestWriterEscapesLikeJavaStore(t *testing.T) {
 	for _, c := range []struct{ key, value, want string }{
 		{"#hash.key", "v", `\#hash.key=v`},

@@ -89,16 +89,16 @@ type Result struct {
 // Render reads the base file, the config directory, the environment and the
 // secret files, merges them (a later source wins per key), validates the
 // result for opts.Role and returns it. Warnings and debug lines go to log;
-// secret values never do. Every problem found is returned at once as
-// *Problems (exit code 78).
+// secret values never do. Every problem found is returned at once as an
+// *exit.Error with code exit.Config (78).
 func Render(opts Options, log *zap.Logger) (*Result, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
 	var probs problems
 	if opts.Role != "manager" && opts.Role != "node" {
-		probs.add("", "", "unknown role %q: use manager or node", opts.Role)
-		return nil, &Problems{Role: opts.Role, List: probs}
+		probs.add("unknown role %q: use manager or node", opts.Role)
+		return nil, renderError(opts.Role, probs)
 	}
 	r := &Result{role: opts.Role, basePath: BaseFile(opts.OtterHome), index: map[string]int{}}
 
@@ -108,8 +108,6 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 	})
 	if baseOK {
 		r.baseItems = base.Items
-		r.entries = make([]Entry, 0, len(base.Items)+len(opts.Environ)/4+8)
-		r.index = make(map[string]int, cap(r.entries))
 		r.merge(base, Source{Kind: SourceBase}, r.basePath, log)
 	}
 	r.numBase = len(r.entries)
@@ -141,7 +139,7 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 		probs = append(probs, validate(r, log)...)
 	}
 	if len(probs) > 0 {
-		return nil, &Problems{Role: opts.Role, List: probs}
+		return nil, renderError(opts.Role, probs)
 	}
 	changed := 0
 	for _, e := range r.entries {
@@ -160,12 +158,12 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 func loadFile(path string, src Source, probs *problems, log *zap.Logger, describe func(error) string) (*File, bool) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		probs.add("", path, "%s", describe(withoutPath(err)))
+		probs.add("%s", describe(withoutPath(err)))
 		return nil, false
 	}
 	f, err := Parse(data)
 	if err != nil {
-		probs.add("", path, "%s: %v (java.util.Properties rejects it too: write \\u and exactly four hex digits, or \\\\u for a literal backslash-u)", path, err)
+		probs.add("%s: %v (java.util.Properties rejects it too: write \\u and exactly four hex digits, or \\\\u for a literal backslash-u)", path, err)
 		return nil, false
 	}
 	if hasUTF8Text(data) {
@@ -210,7 +208,7 @@ func configFiles(dir string, probs *problems, log *zap.Logger) []string {
 		return nil
 	}
 	if err != nil {
-		probs.add("", dir, "OTTER_CONFIG_DIR=%s: cannot read the directory: %v", dir, withoutPath(err))
+		probs.add("OTTER_CONFIG_DIR=%s: cannot read the directory: %v", dir, withoutPath(err))
 		return nil
 	}
 	var names []string
@@ -222,7 +220,7 @@ func configFiles(dir string, probs *problems, log *zap.Logger) []string {
 		}
 		st, err := os.Stat(filepath.Join(dir, name)) // follows the ConfigMap's symbolic links
 		if err != nil {
-			probs.add("", filepath.Join(dir, name), "cannot read %s from OTTER_CONFIG_DIR: %v", filepath.Join(dir, name), withoutPath(err))
+			probs.add("cannot read %s from OTTER_CONFIG_DIR: %v", filepath.Join(dir, name), withoutPath(err))
 			continue
 		}
 		if !st.Mode().IsRegular() {
@@ -341,17 +339,7 @@ func (e Entry) shown(showSecrets bool) string {
 // each after a comment naming its source. Secret values are replaced by Mask
 // unless showSecrets.
 func (r *Result) Bytes(showSecrets bool) []byte {
-	n := 512
-	for _, it := range r.baseItems {
-		n += len(it.Text) + 2
-	}
-	for _, e := range r.entries {
-		n += len(e.Key) + len(e.Value) + 16
-	}
-	for _, e := range r.entries[r.numBase:] {
-		n += len(e.Source.Name) + 16
-	}
-	b := make([]byte, 0, n+n/8)
+	var b []byte
 	r.walk(showSecrets, func(it Item) { b = appendItem(b, it) })
 	return b
 }

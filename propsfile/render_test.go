@@ -11,6 +11,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"otter-entrypoint/internal/exit"
 )
 
 // newHome lays out an OTTER_HOME with conf/otter.properties holding base.
@@ -57,16 +59,21 @@ func mustRender(t *testing.T, opts Options) (*Result, *observer.ObservedLogs) {
 	return r, logs
 }
 
-func mustProblems(t *testing.T, err error) *Problems {
+// mustProblems checks that err is Render's configuration error and returns
+// its problems.
+func mustProblems(t *testing.T, err error) []string {
 	t.Helper()
-	var p *Problems
-	if !errors.As(err, &p) {
-		t.Fatalf("Render error = %v, want *Problems", err)
+	var e *exit.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("Render error = %v, want *exit.Error", err)
 	}
-	if p.ExitCode() != 78 {
-		t.Errorf("ExitCode() = %d, want 78", p.ExitCode())
+	if e.Code != exit.Config || exit.Code(err) != 78 {
+		t.Errorf("exit code %d (exit.Code %d), want 78", e.Code, exit.Code(err))
 	}
-	return p
+	if !strings.HasPrefix(e.Summary, "cannot render otter.properties for the ") || len(e.Problems) == 0 {
+		t.Errorf("summary %q with %d problems", e.Summary, len(e.Problems))
+	}
+	return e.Problems
 }
 
 func wantValue(t *testing.T, r *Result, key, want string) {
@@ -136,8 +143,11 @@ func TestRenderBaseFileProblems(t *testing.T) {
 		home := t.TempDir()
 		_, _, err := renderObserved(t, Options{Role: "node", OtterHome: home})
 		p := mustProblems(t, err)
-		if want := filepath.Join(home, "conf", "otter.properties"); !strings.Contains(err.Error(), want) || len(p.List) != 1 {
-			t.Errorf("error %q should name %s once", err, want)
+		if want := filepath.Join(home, "conf", "otter.properties"); len(p) != 1 || !strings.Contains(p[0], want) {
+			t.Errorf("problems %q should name %s once", p, want)
+		}
+		if want := "cannot render otter.properties for the node: " + p[0]; err.Error() != want {
+			t.Errorf("error %q, want %q", err, want)
 		}
 	})
 	t.Run("malformed", func(t *testing.T) {
@@ -150,7 +160,9 @@ func TestRenderBaseFileProblems(t *testing.T) {
 	})
 	t.Run("unknown role", func(t *testing.T) {
 		_, _, err := renderObserved(t, Options{Role: "worker", OtterHome: t.TempDir()})
-		mustProblems(t, err)
+		if p := mustProblems(t, err); len(p) != 1 || p[0] != `unknown role "worker": use manager or node` {
+			t.Errorf("problems %q", p)
+		}
 	})
 }
 
@@ -416,8 +428,8 @@ func TestRenderSecretFileProblemsAllAtOnce(t *testing.T) {
 		"OTTER_PORT=http",
 	}})
 	p := mustProblems(t, err)
-	if len(p.List) != 3 {
-		t.Fatalf("%d problems, want 3:\n%v", len(p.List), err)
+	if len(p) != 3 {
+		t.Fatalf("%d problems, want 3:\n%v", len(p), err)
 	}
 	msg := err.Error()
 	for _, want := range []string{
@@ -547,8 +559,8 @@ func TestValidateManagerReportsEveryProblem(t *testing.T) {
 		`otter.manager.address="${otter.domainName}:${otter.communication.manager.port}" (from base) resolves to "bad host:65536": entry "bad host:65536"`,
 		`otter.manager.monitor.email.stmp.port="smtp"`,
 	}
-	if len(p.List) != len(wants) {
-		t.Errorf("%d problems, want %d:\n%v", len(p.List), len(wants), err)
+	if len(p) != len(wants) {
+		t.Errorf("%d problems, want %d:\n%v", len(p), len(wants), err)
 	}
 	for _, w := range wants {
 		if !strings.Contains(err.Error(), w) {
@@ -559,8 +571,8 @@ func TestValidateManagerReportsEveryProblem(t *testing.T) {
 	missing := newHome(t, "otter.jetty = jetty.xml\n")
 	_, _, err = renderObserved(t, Options{Role: "manager", OtterHome: missing})
 	p = mustProblems(t, err)
-	if len(p.List) != 5 {
-		t.Errorf("%d problems, want 5 missing keys:\n%v", len(p.List), err)
+	if len(p) != 5 {
+		t.Errorf("%d problems, want 5 missing keys:\n%v", len(p), err)
 	}
 	if !strings.Contains(err.Error(), "otter.communication.manager.port is missing: the manager needs it; set it in the base file, in a file in OTTER_CONFIG_DIR, or with the variable otter.communication.manager.port or OTTER_COMMUNICATION_MANAGER_PORT") {
 		t.Errorf("error %v", err)

@@ -37,17 +37,17 @@ func requiredKeys(role string) []string {
 // addresses lists of host:port. Values with ${...} placeholders are checked
 // after resolving those that refer to other keys; a value with a
 // placeholder only Spring can resolve (such as ${user.dir}) is not checked.
-func validate(r *Result, log *zap.Logger) []Problem {
+func validate(r *Result, log *zap.Logger) problems {
 	var probs problems
 	for _, k := range requiredKeys(r.role) {
 		i, ok := r.index[k]
 		if !ok {
-			probs.add(k, "", "%s is missing: the %s needs it; set it in the base file, in a file in OTTER_CONFIG_DIR, or with the variable %s or %s",
+			probs.add("%s is missing: the %s needs it; set it in the base file, in a file in OTTER_CONFIG_DIR, or with the variable %s or %s",
 				k, r.role, k, snakeName(k))
 			continue
 		}
 		if e := r.entries[i]; strings.TrimSpace(e.Value) == "" {
-			probs.add(k, e.Source.String(), "%s is empty (from %s): the %s needs a value", k, e.Source, r.role)
+			probs.add("%s is empty (from %s): the %s needs a value", k, e.Source, r.role)
 		}
 	}
 	for _, e := range r.entries {
@@ -68,11 +68,11 @@ func validate(r *Result, log *zap.Logger) []Problem {
 		case err == nil:
 		case e.Secret || secret:
 			// The checker's message may quote part of the value.
-			probs.add(e.Key, e.Source.String(), "%s=%s (from %s): %s", e.Key, Mask, e.Source, hint)
+			probs.add("%s=%s (from %s): %s", e.Key, Mask, e.Source, hint)
 		case v != e.Value:
-			probs.add(e.Key, e.Source.String(), "%s=%s (from %s) resolves to %q: %v", e.Key, quoteShown(e), e.Source, v, err)
+			probs.add("%s=%s (from %s) resolves to %q: %v", e.Key, quoteShown(e), e.Source, v, err)
 		default:
-			probs.add(e.Key, e.Source.String(), "%s=%s (from %s): %v", e.Key, quoteShown(e), e.Source, err)
+			probs.add("%s=%s (from %s): %v", e.Key, quoteShown(e), e.Source, err)
 		}
 	}
 	if i, ok := r.index[keyDBPassword]; ok && r.role == "manager" && r.entries[i].Value == shippedPassword {

@@ -13,11 +13,7 @@ const hexDigits = "0123456789ABCDEF"
 // with anything outside printable ASCII written as \uXXXX, and every line
 // ends with \n.
 func (f *File) Bytes() []byte {
-	n := 0
-	for _, it := range f.Items {
-		n += len(it.Key) + len(it.Value) + len(it.Text) + 2
-	}
-	b := make([]byte, 0, n+n/8)
+	b := []byte{}
 	for _, it := range f.Items {
 		b = appendItem(b, it)
 	}
