@@ -13,10 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// trimAfter is how long the child runs before the supervisor releases the
-// pages its own start-up touched.
-const trimAfter = time.Second
-
 // Supervisor runs one main child. Create it with New and call Run once.
 //
 // While Run is active the supervisor is the only code in the program that
@@ -180,15 +176,9 @@ func (s *Supervisor) supervise(sigs *Signals, c *child, exited <-chan ExitStatus
 		res       = Result{Started: true}
 		stopTimer <-chan time.Time
 		stopAt    time.Time
-		// Once the child has run for a while the supervisor mostly waits:
-		// release the startup's resident pages then (not at once, so a
-		// short-lived child is not slowed down).
-		trim = time.After(trimAfter)
 	)
 	for {
 		select {
-		case <-trim:
-			trimResident()
 		case st := <-exited:
 			c.done = true
 			// Flush the I/O copying goroutines os/exec starts when the

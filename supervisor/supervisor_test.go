@@ -7,8 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -276,55 +274,6 @@ func TestStartErrorCodes(t *testing.T) {
 			t.Errorf("Run(%q) error %v, want a StartError with code %d", path, err, want)
 		}
 	}
-}
-
-func TestReadOnlyMappingOf(t *testing.T) {
-	cases := []struct {
-		line       string
-		start, end uint64
-		ok         bool
-	}{
-		{"00400000-00873000 r-xp 00000000 fe:00 10006243   /usr/bin/otter-entrypoint", 0x400000, 0x873000, true},
-		{"00873000-00d3f000 r--p 00473000 fe:00 10006243   /usr/bin/otter-entrypoint", 0x873000, 0xd3f000, true},
-		{"00d3f000-00da5000 rw-p 0093f000 fe:00 10006243   /usr/bin/otter-entrypoint", 0, 0, false},
-		{"7fcbedf00000-7fcbee100000 rw-p 00000000 00:00 0", 0, 0, false},
-		{"00400000-00873000 r-xp 00000000 fe:00 1   /usr/bin/other", 0, 0, false},
-		{"zz-00873000 r-xp 00000000 fe:00 1   /usr/bin/otter-entrypoint", 0, 0, false},
-	}
-	for _, tc := range cases {
-		start, end, ok := readOnlyMappingOf(tc.line, "/usr/bin/otter-entrypoint")
-		if start != tc.start || end != tc.end || ok != tc.ok {
-			t.Errorf("readOnlyMappingOf(%q) = %x, %x, %v; want %x, %x, %v", tc.line, start, end, ok, tc.start, tc.end, tc.ok)
-		}
-	}
-}
-
-// TestTrimResidentLowersRSS checks that paging out the program's own
-// read-only mappings lowers this process's resident set.
-func TestTrimResidentLowersRSS(t *testing.T) {
-	before := rssKB(t)
-	trimResident()
-	after := rssKB(t)
-	if after >= before {
-		t.Errorf("VmRSS %d kB after trimResident, %d kB before: nothing was released", after, before)
-	}
-	t.Logf("VmRSS %d kB -> %d kB", before, after)
-}
-
-func rssKB(t *testing.T) int {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			return n
-		}
-	}
-	t.Fatal("no VmRSS")
-	return 0
 }
 
 func TestNotifyHandlesEverySignalOnceWaitReturns(t *testing.T) {
