@@ -15,10 +15,9 @@ import (
 
 // Supervisor runs one main child. Create it with New and call Run once.
 //
-// While Run is active the supervisor is the only code in the program that
-// waits for child processes (it reaps every process re-parented to it).
-// Other code that needs to run a process at that time must use Exec, which
-// registers the process with the reaper before it can exit.
+// While Run is active it waits for every child of the program (it reaps
+// every process re-parented to it), so nothing else in the program may
+// start and wait for a process of its own meanwhile.
 type Supervisor struct {
 	cfg Config
 	log *zap.Logger
@@ -283,19 +282,6 @@ func (s *Supervisor) becomeReaper() {
 		s.log.Warn("cannot become a child subreaper; orphaned processes will not be reaped by the entrypoint",
 			zap.Error(err))
 	}
-}
-
-// Exec runs cmd to its end while the supervisor reaps, and returns how it
-// ended. Use it instead of cmd.Run for any process started while Run is
-// active: a plain cmd.Wait could find its child already reaped.
-func (s *Supervisor) Exec(cmd *exec.Cmd) (ExitStatus, error) {
-	exited, err := s.r.start(cmd)
-	if err != nil {
-		return ExitStatus{}, err
-	}
-	st := <-exited
-	_ = cmd.Wait() // flush I/O goroutines; its ECHILD is expected
-	return st, nil
 }
 
 func unwrapExecErr(err error) error {
