@@ -1,11 +1,13 @@
 package supervisor
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -81,6 +83,9 @@ func TestParseStatPPID(t *testing.T) {
 
 // recordingObserver records what the supervisor tells it.
 type recordingObserver struct {
+	// startedC, when set, is closed once the main child has started.
+	startedC chan struct{}
+
 	mu      sync.Mutex
 	started int
 	exited  []ExitStatus
@@ -93,6 +98,9 @@ func (o *recordingObserver) ChildStarted(pid int, at time.Time) {
 	o.mu.Lock()
 	o.started = pid
 	o.mu.Unlock()
+	if o.startedC != nil {
+		close(o.startedC)
+	}
 }
 func (o *recordingObserver) ChildExited(st ExitStatus, at time.Time) {
 	o.mu.Lock()
@@ -176,6 +184,100 @@ func TestMainChildStatusAmidOrphans(t *testing.T) {
 	}
 	if n := logs.FilterMessage("child exited").Len(); n != 1 {
 		t.Errorf("the exit is logged %d times, want once", n)
+	}
+}
+
+// awaitStart waits until obs was told that the child started.
+func awaitStart(t *testing.T, obs *recordingObserver) {
+	t.Helper()
+	select {
+	case <-obs.startedC:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the child did not start")
+	}
+}
+
+// TestTermStopsRunningChild: TERM is forwarded to the running child and
+// reported as a stop once; TTIN, which the supervisor only receives so that
+// it cannot be stopped by it, is neither forwarded nor a stop.
+func TestTermStopsRunningChild(t *testing.T) {
+	sigs := childSignals(t)
+	obs := &recordingObserver{startedC: make(chan struct{})}
+	s := New(Config{Path: "sleep", Args: []string{"30"}, StopTimeout: 20 * time.Second, DrainTimeout: time.Second,
+		Observer: obs}, zap.NewNop(), time.Now)
+	done := runAsync(s, sigs)
+	awaitStart(t, obs)
+	sigs.C <- syscall.SIGTTIN
+	sigs.C <- syscall.SIGTERM
+	res := await(t, done)
+	if !res.Started || !res.StopRequested || res.Killed || res.Code != 143 || res.Status.Signal != syscall.SIGTERM {
+		t.Errorf("result %+v, want the child stopped by the forwarded TERM (143)", res)
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if !slices.Equal(obs.stops, []syscall.Signal{syscall.SIGTERM}) || !slices.Equal(obs.fwd, []syscall.Signal{syscall.SIGTERM}) {
+		t.Errorf("observer: stops %v, forwarded %v; want TERM once in each", obs.stops, obs.fwd)
+	}
+}
+
+// TestOtherSignalsAreOnlyForwarded: a forwardable signal other than TERM
+// and INT (here USR1, whose default ends sleep) reaches the child but is
+// not a stop request.
+func TestOtherSignalsAreOnlyForwarded(t *testing.T) {
+	sigs := childSignals(t)
+	obs := &recordingObserver{startedC: make(chan struct{})}
+	s := New(Config{Path: "sleep", Args: []string{"30"}, DrainTimeout: time.Second, Observer: obs}, zap.NewNop(), time.Now)
+	done := runAsync(s, sigs)
+	awaitStart(t, obs)
+	sigs.C <- syscall.SIGUSR1
+	res := await(t, done)
+	if res.StopRequested || res.Code != 128+int(syscall.SIGUSR1) || res.Status.Signal != syscall.SIGUSR1 {
+		t.Errorf("result %+v, want the child killed by the forwarded USR1 without a stop", res)
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if len(obs.stops) != 0 || !slices.Equal(obs.fwd, []syscall.Signal{syscall.SIGUSR1}) {
+		t.Errorf("observer: stops %v, forwarded %v; want no stop and USR1 forwarded", obs.stops, obs.fwd)
+	}
+}
+
+// TestStopTimeoutKillsProcessGroup: a child that ignores TERM is killed,
+// with its process group, once StopTimeout has passed; a second TERM is
+// forwarded but does not restart the stop.
+func TestStopTimeoutKillsProcessGroup(t *testing.T) {
+	sigs := childSignals(t)
+	obs := &recordingObserver{startedC: make(chan struct{})}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	// The shell ignores TERM, says so, and waits on a sleep in its process
+	// group that inherits the ignored TERM: were the sleep not killed with
+	// the group, the drain would wait its whole DrainTimeout for it.
+	s := New(Config{Path: "sh", Args: []string{"-c", `trap "" TERM; echo ready; sleep 60`}, Stdout: w,
+		StopTimeout: 300 * time.Millisecond, DrainTimeout: 10 * time.Second, Observer: obs}, zap.NewNop(), time.Now)
+	done := runAsync(s, sigs)
+	awaitStart(t, obs)
+	w.Close()
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if line != "ready\n" {
+		t.Fatalf("child said %q, %v", line, err)
+	}
+	start := time.Now()
+	sigs.C <- syscall.SIGTERM
+	sigs.C <- syscall.SIGTERM
+	res := await(t, done)
+	if !res.StopRequested || !res.Killed || res.Code != 137 || res.Status.Signal != syscall.SIGKILL {
+		t.Errorf("result %+v, want the child killed after the stop timeout (137)", res)
+	}
+	if took := time.Since(start); took < 300*time.Millisecond || took > 8*time.Second {
+		t.Errorf("Run returned %v after TERM, want the stop timeout (300ms) and no drain timeout (10s)", took)
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if len(obs.stops) != 1 || len(obs.fwd) != 2 {
+		t.Errorf("observer: stops %v, forwarded %v; want one stop and both TERMs forwarded", obs.stops, obs.fwd)
 	}
 }
 
