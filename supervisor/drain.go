@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -28,7 +29,8 @@ func (s *Supervisor) drain(sigs *Signals) {
 	for {
 		select {
 		case osig := <-sigs.C:
-			if osig == unix.SIGCHLD && s.r.reap(s) {
+			// Only reaping matters now: there is no child to forward to.
+			if classify(osig.(syscall.Signal)) == actReap && s.r.reap(s) {
 				s.log.Info("remaining processes exited", zap.Duration("took", s.now().Sub(start)))
 				return
 			}

@@ -83,6 +83,30 @@ func handled() []os.Signal {
 	return out
 }
 
+// action is what a received signal asks of the supervisor.
+type action int
+
+const (
+	actIgnore  action = iota // dropped: TTIN, TTOU and whatever is not forwardable
+	actReap                  // CHLD: reap every child that has exited
+	actStop                  // TERM, INT: stop the child (forwarded, then killed after StopTimeout)
+	actForward               // every other forwardable signal: delivered to the child as it is
+)
+
+// classify says what sig asks of the supervisor. It is the one place that
+// decides; each phase of Run only decides how to carry the action out.
+func classify(sig syscall.Signal) action {
+	switch {
+	case sig == syscall.SIGCHLD:
+		return actReap
+	case sig == syscall.SIGTERM, sig == syscall.SIGINT:
+		return actStop
+	case isForwardable(sig):
+		return actForward
+	}
+	return actIgnore
+}
+
 // isForwardable reports whether sig is forwarded to the child: every
 // catchable signal except CHLD, URG (the Go runtime's preemption signal),
 // TTIN and TTOU, the synchronous fault signals, and PROF and 32-34 (which

@@ -146,17 +146,17 @@ func (s *Supervisor) beforeStart(sigs *Signals, pending *[]syscall.Signal) (sysc
 			return stop, err
 		case osig := <-sigs.C:
 			sig := osig.(syscall.Signal)
-			switch {
-			case sig == syscall.SIGCHLD:
+			switch classify(sig) {
+			case actReap:
 				s.r.reap(s)
-			case sig == syscall.SIGTERM || sig == syscall.SIGINT:
+			case actStop:
 				if stop == 0 {
 					stop = sig
 					s.log.Info("stop requested before the child started", zap.String("signal", SignalName(sig)))
 					s.cfg.Observer.StopRequested(sig, s.now())
 					cancel()
 				}
-			case isForwardable(sig):
+			case actForward:
 				*pending = append(*pending, sig)
 			}
 		}
@@ -207,10 +207,10 @@ func (s *Supervisor) supervise(sigs *Signals, c *child, exited <-chan ExitStatus
 			}
 		case osig := <-sigs.C:
 			sig := osig.(syscall.Signal)
-			switch {
-			case sig == syscall.SIGCHLD:
+			switch classify(sig) {
+			case actReap:
 				s.r.reap(s)
-			case sig == syscall.SIGTERM || sig == syscall.SIGINT:
+			case actStop:
 				// Forward first: the child's shutdown should not wait for
 				// our bookkeeping and logging.
 				s.forward(c, sig)
@@ -225,7 +225,7 @@ func (s *Supervisor) supervise(sigs *Signals, c *child, exited <-chan ExitStatus
 						stopTimer = time.After(s.cfg.StopTimeout)
 					}
 				}
-			case isForwardable(sig):
+			case actForward:
 				s.forward(c, sig)
 			}
 		}

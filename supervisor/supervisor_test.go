@@ -54,6 +54,25 @@ func TestForwardableSet(t *testing.T) {
 	}
 }
 
+// TestClassify pins what each signal asks of the supervisor, in every phase.
+func TestClassify(t *testing.T) {
+	want := map[syscall.Signal]action{
+		syscall.SIGTERM: actStop, syscall.SIGINT: actStop,
+		syscall.SIGCHLD: actReap,
+		// HUP and QUIT are passed on, not stops: java reloads or dumps threads.
+		syscall.SIGHUP: actForward, syscall.SIGQUIT: actForward, syscall.SIGUSR1: actForward,
+		syscall.SIGWINCH: actForward, syscall.SIGCONT: actForward, syscall.SIGTSTP: actForward, 35: actForward, 64: actForward,
+		syscall.SIGTTIN: actIgnore, syscall.SIGTTOU: actIgnore, syscall.SIGURG: actIgnore, syscall.SIGPROF: actIgnore,
+		syscall.SIGSEGV: actIgnore, 32: actIgnore, 33: actIgnore, 34: actIgnore,
+	}
+	name := map[action]string{actIgnore: "ignore", actReap: "reap", actStop: "stop", actForward: "forward"}
+	for sig, w := range want {
+		if got := classify(sig); got != w {
+			t.Errorf("classify(%s) = %s, want %s", SignalName(sig), name[got], name[w])
+		}
+	}
+}
+
 func TestSignalName(t *testing.T) {
 	for sig, want := range map[syscall.Signal]string{syscall.SIGTERM: "TERM", syscall.SIGQUIT: "QUIT", 35: "RTMIN+3"} {
 		if got := SignalName(sig); got != want {
