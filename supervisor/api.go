@@ -54,7 +54,8 @@ type Config struct {
 	// BeforeStart, when set, runs after signal handling is in place and
 	// before the child starts (waiting for dependencies). A TERM or INT
 	// cancels its context and Run then returns 128+signal without starting
-	// the child. An error it returns is returned by Run.
+	// the child; one already received when Run begins keeps it from being
+	// called at all. An error it returns is returned by Run.
 	BeforeStart func(ctx context.Context) error
 	// Observer is told about starts, exits, stops, signals and reaps.
 	Observer Observer

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -297,6 +299,68 @@ func TestStopTimeoutKillsProcessGroup(t *testing.T) {
 	defer obs.mu.Unlock()
 	if len(obs.stops) != 1 || len(obs.fwd) != 2 {
 		t.Errorf("observer: stops %v, forwarded %v; want one stop and both TERMs forwarded", obs.stops, obs.fwd)
+	}
+}
+
+// TestStopPendingBeforeRun: a TERM or INT that reached the process before
+// Run (while the caller rendered files or ran java -version) ends Run with
+// 128+N before anything starts, whether or not there is a BeforeStart.
+func TestStopPendingBeforeRun(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		sig         syscall.Signal
+		beforeStart bool
+	}{
+		{"TERM", syscall.SIGTERM, false},
+		{"INT", syscall.SIGINT, false},
+		{"TERM with BeforeStart", syscall.SIGTERM, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sigs := &Signals{C: make(chan os.Signal, 4096)}
+			signal.Notify(sigs.C, syscall.SIGCHLD, tc.sig)
+			defer sigs.Stop()
+			if err := syscall.Kill(os.Getpid(), tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			// Take the signal as delivered and put it back, so that it is
+			// certainly pending when Run begins.
+			select {
+			case got := <-sigs.C:
+				if got != tc.sig {
+					t.Fatalf("received %v, want %v", got, tc.sig)
+				}
+				sigs.C <- got
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%v never arrived", tc.sig)
+			}
+
+			witness := filepath.Join(t.TempDir(), "started")
+			obs := &recordingObserver{}
+			cfg := Config{Path: "touch", Args: []string{witness}, DrainTimeout: time.Second, Observer: obs}
+			var waited atomic.Bool
+			if tc.beforeStart {
+				cfg.BeforeStart = func(ctx context.Context) error {
+					waited.Store(true)
+					<-ctx.Done()
+					return ctx.Err()
+				}
+			}
+			res := await(t, runAsync(New(cfg, zap.NewNop(), time.Now), sigs))
+			if want := (Result{Code: 128 + int(tc.sig), StopRequested: true}); res != want {
+				t.Errorf("result %+v, want %+v", res, want)
+			}
+			if _, err := os.Stat(witness); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the child ran (stat %s: %v)", witness, err)
+			}
+			if waited.Load() {
+				t.Errorf("BeforeStart ran although the stop was already requested")
+			}
+			obs.mu.Lock()
+			defer obs.mu.Unlock()
+			if obs.started != 0 || !slices.Equal(obs.stops, []syscall.Signal{tc.sig}) {
+				t.Errorf("observer: started pid %d, stops %v; want no start and one %v stop", obs.started, obs.stops, tc.sig)
+			}
+		})
 	}
 }
 
