@@ -27,14 +27,14 @@ type Signals struct {
 // and returns at once; Wait blocks until every handler is in place.
 //
 // Installing a handler through os/signal is a round trip to a runtime
-// thread, about 50 µs per signal on a small VM, and the supervisor asks for
-// some 50 signals. Doing it in the background lets the rest of the start-up
-// (settings, logger, probes server) run meanwhile; Supervisor.Run waits for
-// it before the child starts, so every signal that arrives from then on is
-// handled. TERM, INT, HUP and QUIT, whose default would end the process,
-// come first. A signal that was ignored when the process started and that
-// the runtime left ignored (isKeepIgnored) is not asked for, so it stays
-// ignored and the child inherits SIG_IGN for it.
+// thread, and the supervisor asks for some 50 signals. Doing it in the
+// background lets the rest of the start-up (settings, logger, probes
+// server) run meanwhile; Supervisor.Run waits for it before the child
+// starts, so every signal that arrives from then on is handled. TERM, INT,
+// HUP and QUIT, whose default would end the process, come first. A signal
+// that was ignored when the process started and that the runtime left
+// ignored (isKeepIgnored) is not asked for, so it stays ignored and the
+// child inherits SIG_IGN for it.
 func Notify() *Signals {
 	s := &Signals{C: make(chan os.Signal, 4096), installed: make(chan struct{})}
 	go func() {
