@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -83,22 +86,42 @@ func TestSignalName(t *testing.T) {
 	}
 }
 
-func TestParseStatPPID(t *testing.T) {
-	cases := []struct {
-		stat string
-		ppid int
-		ok   bool
-	}{
-		{"42 (sleep) S 7 42 42 0 -1", 7, true},
-		{"42 (a) b) c) Z 9 1 1", 9, true},
-		{"42 (sleep", 0, false},
-		{"42 (x) S", 0, false},
+// TestDescendantsListsTheWholeTree: descendants finds children and
+// grandchildren, and nothing else.
+func TestDescendantsListsTheWholeTree(t *testing.T) {
+	cmd := exec.Command("sh", "-c", `sleep 60 & echo $!; wait`)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range cases {
-		ppid, ok := parseStatPPID(tc.stat)
-		if ppid != tc.ppid || ok != tc.ok {
-			t.Errorf("parseStatPPID(%q) = %d, %v; want %d, %v", tc.stat, ppid, ok, tc.ppid, tc.ok)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	grandchild := 0
+	defer func() {
+		// Killing the sleep lets the shell's wait reap it and the shell
+		// exit, so that no orphan is left for a later test's reaper.
+		if grandchild == 0 || syscall.Kill(grandchild, syscall.SIGKILL) != nil {
+			_ = cmd.Process.Kill()
 		}
+		_ = cmd.Wait()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grandchild, err = strconv.Atoi(strings.TrimSpace(line)); err != nil {
+		t.Fatalf("sh printed %q", line)
+	}
+	pids, scanned := descendants(os.Getpid())
+	if !scanned {
+		t.Fatal("/proc was not scanned")
+	}
+	slices.Sort(pids)
+	want := []int{cmd.Process.Pid, grandchild}
+	slices.Sort(want)
+	if !slices.Equal(pids, want) {
+		t.Errorf("descendants = %v, want the shell and its sleep %v", pids, want)
 	}
 }
 
