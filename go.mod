@@ -7,6 +7,7 @@ require (
 	github.com/magiconair/properties v1.18.13
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.72.0
+	github.com/prometheus/procfs v0.22.0
 	go.uber.org/zap v1.28.0
 	golang.org/x/sys v0.50.0
 )

@@ -2,10 +2,10 @@ package supervisor
 
 import (
 	"os"
-	"strconv"
-	"strings"
+	"syscall"
 	"time"
 
+	"github.com/prometheus/procfs"
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 )
@@ -28,7 +28,8 @@ func (s *Supervisor) drain(sigs *Signals) {
 	for {
 		select {
 		case osig := <-sigs.C:
-			if osig == unix.SIGCHLD && s.r.reap(s) {
+			// Only reaping matters now: there is no child to forward to.
+			if classify(osig.(syscall.Signal)) == actReap && s.r.reap(s) {
 				s.log.Info("remaining processes exited", zap.Duration("took", s.now().Sub(start)))
 				return
 			}
@@ -72,26 +73,24 @@ func (s *Supervisor) killRemaining(sigs *Signals, start time.Time, scanned bool)
 // false when /proc does not belong to our PID namespace (then nothing is
 // listed: signalling pids from another namespace would hit strangers).
 func descendants(root int) (pids []int, scanned bool) {
-	if !procIsOurs(root) {
+	fs, err := procfs.NewDefaultFS()
+	if err != nil {
 		return nil, false
 	}
-	entries, err := os.ReadDir("/proc")
+	if self, err := fs.Self(); err != nil || self.PID != root {
+		return nil, false // /proc/self names someone else, or no one
+	}
+	procs, err := fs.AllProcs()
 	if err != nil {
 		return nil, false
 	}
 	children := make(map[int][]int)
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+	for _, p := range procs {
+		st, err := p.Stat()
 		if err != nil {
 			continue // exited meanwhile
 		}
-		if ppid, ok := parseStatPPID(string(b)); ok {
-			children[ppid] = append(children[ppid], pid)
-		}
+		children[st.PPID] = append(children[st.PPID], p.PID)
 	}
 	queue := []int{root}
 	for len(queue) > 0 {
@@ -103,29 +102,4 @@ func descendants(root int) (pids []int, scanned bool) {
 		}
 	}
 	return pids, true
-}
-
-// parseStatPPID reads the parent pid from a /proc/<pid>/stat line:
-// "pid (comm) state ppid ..." where comm may itself contain ") ".
-func parseStatPPID(stat string) (int, bool) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(stat[i+1:])
-	if len(f) < 2 {
-		return 0, false
-	}
-	ppid, err := strconv.Atoi(f[1])
-	return ppid, err == nil
-}
-
-// procIsOurs reports whether /proc shows our own PID namespace.
-func procIsOurs(self int) bool {
-	b, err := os.ReadFile("/proc/self/stat")
-	if err != nil {
-		return false
-	}
-	f := strings.Fields(string(b))
-	return len(f) > 0 && f[0] == strconv.Itoa(self)
 }

@@ -3,17 +3,15 @@ package supervisor
 import (
 	"errors"
 	"os/exec"
-	"sync"
 
 	"golang.org/x/sys/unix"
 )
 
 // reaper is the only code in the program that waits for child processes.
-// Processes the program starts itself are registered before they can exit
-// (the table lock is held across Start), so their status goes to whoever
-// started them; every other reaped process is an orphan.
+// The main child is registered as soon as it is started, before reap can
+// run again (both happen on Run's goroutine), so its status goes to its
+// channel; every other reaped process is an orphan.
 type reaper struct {
-	mu      sync.Mutex
 	waiters map[int]chan ExitStatus
 }
 
@@ -22,8 +20,6 @@ func newReaper() *reaper { return &reaper{waiters: make(map[int]chan ExitStatus)
 // start starts cmd and registers it; the returned channel receives its
 // status once it has been reaped.
 func (r *reaper) start(cmd *exec.Cmd) (<-chan ExitStatus, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -49,10 +45,8 @@ func (r *reaper) reap(s *Supervisor) (noChildren bool) {
 			return false
 		}
 		st := exitStatusOfUnix(ws)
-		r.mu.Lock()
 		ch, ok := r.waiters[pid]
 		delete(r.waiters, pid)
-		r.mu.Unlock()
 		if ok {
 			ch <- st
 			continue

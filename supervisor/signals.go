@@ -27,14 +27,14 @@ type Signals struct {
 // and returns at once; Wait blocks until every handler is in place.
 //
 // Installing a handler through os/signal is a round trip to a runtime
-// thread, about 50 µs per signal on a small VM, and the supervisor asks for
-// some 50 signals. Doing it in the background lets the rest of the start-up
-// (settings, logger, probes server) run meanwhile; Supervisor.Run waits for
-// it before the child starts, so every signal that arrives from then on is
-// handled. TERM, INT, HUP and QUIT, whose default would end the process,
-// come first. A signal that was ignored when the process started and that
-// the runtime left ignored (isKeepIgnored) is not asked for, so it stays
-// ignored and the child inherits SIG_IGN for it.
+// thread, and the supervisor asks for some 50 signals. Doing it in the
+// background lets the rest of the start-up (settings, logger, probes
+// server) run meanwhile; Supervisor.Run waits for it before the child
+// starts, so every signal that arrives from then on is handled. TERM, INT,
+// HUP and QUIT, whose default would end the process, come first. A signal
+// that was ignored when the process started and that the runtime left
+// ignored (isKeepIgnored) is not asked for, so it stays ignored and the
+// child inherits SIG_IGN for it.
 func Notify() *Signals {
 	s := &Signals{C: make(chan os.Signal, 4096), installed: make(chan struct{})}
 	go func() {
@@ -81,6 +81,30 @@ func handled() []os.Signal {
 		}
 	}
 	return out
+}
+
+// action is what a received signal asks of the supervisor.
+type action int
+
+const (
+	actIgnore  action = iota // dropped: TTIN, TTOU and whatever is not forwardable
+	actReap                  // CHLD: reap every child that has exited
+	actStop                  // TERM, INT: stop the child (forwarded, then killed after StopTimeout)
+	actForward               // every other forwardable signal: delivered to the child as it is
+)
+
+// classify says what sig asks of the supervisor. It is the one place that
+// decides; each phase of Run only decides how to carry the action out.
+func classify(sig syscall.Signal) action {
+	switch {
+	case sig == syscall.SIGCHLD:
+		return actReap
+	case sig == syscall.SIGTERM, sig == syscall.SIGINT:
+		return actStop
+	case isForwardable(sig):
+		return actForward
+	}
+	return actIgnore
 }
 
 // isForwardable reports whether sig is forwarded to the child: every

@@ -13,16 +13,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// trimAfter is how long the child runs before the supervisor releases the
-// pages its own start-up touched.
-const trimAfter = time.Second
-
 // Supervisor runs one main child. Create it with New and call Run once.
 //
-// While Run is active the supervisor is the only code in the program that
-// waits for child processes (it reaps every process re-parented to it).
-// Other code that needs to run a process at that time must use Exec, which
-// registers the process with the reaper before it can exit.
+// While Run is active it waits for every child of the program (it reaps
+// every process re-parented to it), so nothing else in the program may
+// start and wait for a process of its own meanwhile.
 type Supervisor struct {
 	cfg Config
 	log *zap.Logger
@@ -79,21 +74,21 @@ func (e *StartError) ExitCode() int {
 // child subreaper when it is not PID 1, runs BeforeStart, starts the child,
 // forwards signals, reaps orphans, stops the child on TERM/INT within
 // StopTimeout and drains the processes left when the child has exited.
+// A TERM or INT received before the child starts, even before Run was
+// called, ends Run with 128+signal and the child is never started.
 func (s *Supervisor) Run(sigs *Signals) (Result, error) {
 	s.becomeReaper()
 	closeOnExec()
 	sigs.Wait() // every handler in place before anything is started
-	var pending []syscall.Signal
 
-	// Phase 1: before start. TERM/INT cancel; other signals wait for the child.
-	if s.cfg.BeforeStart != nil {
-		stop, err := s.beforeStart(sigs, &pending)
-		if stop != 0 {
-			return Result{Code: 128 + int(stop), StopRequested: true}, nil
-		}
-		if err != nil {
-			return Result{}, err
-		}
+	// Phase 1: before start. A TERM or INT, whether it arrived before Run
+	// or during BeforeStart, ends Run here; other signals wait for the child.
+	stop, held, err := s.beforeStart(sigs)
+	if stop != 0 {
+		return Result{Code: 128 + int(stop), StopRequested: true}, nil
+	}
+	if err != nil {
+		return Result{}, err
 	}
 
 	// Phase 2: start the child in its own process group.
@@ -128,7 +123,7 @@ func (s *Supervisor) Run(sigs *Signals) (Result, error) {
 	s.log.Info("child started", zap.Int("pid", pid), zap.String("path", cmd.Path))
 	s.cfg.Observer.ChildStarted(pid, startedAt)
 	c := &child{cmd: cmd, pid: pid, group: s.cfg.SignalGroup}
-	for _, sig := range pending {
+	for _, sig := range held {
 		s.forward(c, sig)
 	}
 	// A child that exits before the first SIGCHLD reaches us is reaped here.
@@ -139,31 +134,58 @@ func (s *Supervisor) Run(sigs *Signals) (Result, error) {
 	return res, err
 }
 
-func (s *Supervisor) beforeStart(sigs *Signals, pending *[]syscall.Signal) (syscall.Signal, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+// beforeStart runs until the child may start. It first takes the signals
+// already pending, so that a stop requested while the caller was still
+// preparing (rendering files, probing java) is seen before anything starts,
+// with or without a BeforeStart. It then runs BeforeStart, which a TERM or
+// INT cancels, and finally takes what arrived as BeforeStart returned. It
+// returns the first stop signal (0: none), the forwardable signals held for
+// the child, and BeforeStart's error.
+func (s *Supervisor) beforeStart(sigs *Signals) (stop syscall.Signal, held []syscall.Signal, err error) {
+	cancel := func() {} // ends BeforeStart once it runs
+	handle := func(osig os.Signal) {
+		sig := osig.(syscall.Signal)
+		switch classify(sig) {
+		case actReap:
+			s.r.reap(s)
+		case actStop:
+			if stop == 0 {
+				stop = sig
+				s.log.Info("stop requested before the child started", zap.String("signal", SignalName(sig)))
+				s.cfg.Observer.StopRequested(sig, s.now())
+				cancel()
+			}
+		case actForward:
+			held = append(held, sig)
+		}
+	}
+	handlePending := func() {
+		for {
+			select {
+			case osig := <-sigs.C:
+				handle(osig)
+			default:
+				return
+			}
+		}
+	}
+
+	handlePending()
+	if stop != 0 || s.cfg.BeforeStart == nil {
+		return stop, held, nil
+	}
+	ctx, cancelCtx := context.WithCancel(context.Background())
+	defer cancelCtx()
+	cancel = cancelCtx
 	done := make(chan error, 1)
 	go func() { done <- s.cfg.BeforeStart(ctx) }()
-	var stop syscall.Signal
 	for {
 		select {
-		case err := <-done:
-			return stop, err
+		case err = <-done:
+			handlePending()
+			return stop, held, err
 		case osig := <-sigs.C:
-			sig := osig.(syscall.Signal)
-			switch {
-			case sig == syscall.SIGCHLD:
-				s.r.reap(s)
-			case sig == syscall.SIGTERM || sig == syscall.SIGINT:
-				if stop == 0 {
-					stop = sig
-					s.log.Info("stop requested before the child started", zap.String("signal", SignalName(sig)))
-					s.cfg.Observer.StopRequested(sig, s.now())
-					cancel()
-				}
-			case isForwardable(sig):
-				*pending = append(*pending, sig)
-			}
+			handle(osig)
 		}
 	}
 }
@@ -180,15 +202,9 @@ func (s *Supervisor) supervise(sigs *Signals, c *child, exited <-chan ExitStatus
 		res       = Result{Started: true}
 		stopTimer <-chan time.Time
 		stopAt    time.Time
-		// Once the child has run for a while the supervisor mostly waits:
-		// release the startup's resident pages then (not at once, so a
-		// short-lived child is not slowed down).
-		trim = time.After(trimAfter)
 	)
 	for {
 		select {
-		case <-trim:
-			trimResident()
 		case st := <-exited:
 			c.done = true
 			// Flush the I/O copying goroutines os/exec starts when the
@@ -218,10 +234,10 @@ func (s *Supervisor) supervise(sigs *Signals, c *child, exited <-chan ExitStatus
 			}
 		case osig := <-sigs.C:
 			sig := osig.(syscall.Signal)
-			switch {
-			case sig == syscall.SIGCHLD:
+			switch classify(sig) {
+			case actReap:
 				s.r.reap(s)
-			case sig == syscall.SIGTERM || sig == syscall.SIGINT:
+			case actStop:
 				// Forward first: the child's shutdown should not wait for
 				// our bookkeeping and logging.
 				s.forward(c, sig)
@@ -236,7 +252,7 @@ func (s *Supervisor) supervise(sigs *Signals, c *child, exited <-chan ExitStatus
 						stopTimer = time.After(s.cfg.StopTimeout)
 					}
 				}
-			case isForwardable(sig):
+			case actForward:
 				s.forward(c, sig)
 			}
 		}
@@ -293,19 +309,6 @@ func (s *Supervisor) becomeReaper() {
 		s.log.Warn("cannot become a child subreaper; orphaned processes will not be reaped by the entrypoint",
 			zap.Error(err))
 	}
-}
-
-// Exec runs cmd to its end while the supervisor reaps, and returns how it
-// ended. Use it instead of cmd.Run for any process started while Run is
-// active: a plain cmd.Wait could find its child already reaped.
-func (s *Supervisor) Exec(cmd *exec.Cmd) (ExitStatus, error) {
-	exited, err := s.r.start(cmd)
-	if err != nil {
-		return ExitStatus{}, err
-	}
-	st := <-exited
-	_ = cmd.Wait() // flush I/O goroutines; its ECHILD is expected
-	return st, nil
 }
 
 func unwrapExecErr(err error) error {

@@ -1,15 +1,19 @@
 package supervisor
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -55,6 +59,25 @@ func TestForwardableSet(t *testing.T) {
 	}
 }
 
+// TestClassify pins what each signal asks of the supervisor, in every phase.
+func TestClassify(t *testing.T) {
+	want := map[syscall.Signal]action{
+		syscall.SIGTERM: actStop, syscall.SIGINT: actStop,
+		syscall.SIGCHLD: actReap,
+		// HUP and QUIT are passed on, not stops: java reloads or dumps threads.
+		syscall.SIGHUP: actForward, syscall.SIGQUIT: actForward, syscall.SIGUSR1: actForward,
+		syscall.SIGWINCH: actForward, syscall.SIGCONT: actForward, syscall.SIGTSTP: actForward, 35: actForward, 64: actForward,
+		syscall.SIGTTIN: actIgnore, syscall.SIGTTOU: actIgnore, syscall.SIGURG: actIgnore, syscall.SIGPROF: actIgnore,
+		syscall.SIGSEGV: actIgnore, 32: actIgnore, 33: actIgnore, 34: actIgnore,
+	}
+	name := map[action]string{actIgnore: "ignore", actReap: "reap", actStop: "stop", actForward: "forward"}
+	for sig, w := range want {
+		if got := classify(sig); got != w {
+			t.Errorf("classify(%s) = %s, want %s", SignalName(sig), name[got], name[w])
+		}
+	}
+}
+
 func TestSignalName(t *testing.T) {
 	for sig, want := range map[syscall.Signal]string{syscall.SIGTERM: "TERM", syscall.SIGQUIT: "QUIT", 35: "RTMIN+3"} {
 		if got := SignalName(sig); got != want {
@@ -63,27 +86,50 @@ func TestSignalName(t *testing.T) {
 	}
 }
 
-func TestParseStatPPID(t *testing.T) {
-	cases := []struct {
-		stat string
-		ppid int
-		ok   bool
-	}{
-		{"42 (sleep) S 7 42 42 0 -1", 7, true},
-		{"42 (a) b) c) Z 9 1 1", 9, true},
-		{"42 (sleep", 0, false},
-		{"42 (x) S", 0, false},
+// TestDescendantsListsTheWholeTree: descendants finds children and
+// grandchildren, and nothing else.
+func TestDescendantsListsTheWholeTree(t *testing.T) {
+	cmd := exec.Command("sh", "-c", `sleep 60 & echo $!; wait`)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range cases {
-		ppid, ok := parseStatPPID(tc.stat)
-		if ppid != tc.ppid || ok != tc.ok {
-			t.Errorf("parseStatPPID(%q) = %d, %v; want %d, %v", tc.stat, ppid, ok, tc.ppid, tc.ok)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	grandchild := 0
+	defer func() {
+		// Killing the sleep lets the shell's wait reap it and the shell
+		// exit, so that no orphan is left for a later test's reaper.
+		if grandchild == 0 || syscall.Kill(grandchild, syscall.SIGKILL) != nil {
+			_ = cmd.Process.Kill()
 		}
+		_ = cmd.Wait()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grandchild, err = strconv.Atoi(strings.TrimSpace(line)); err != nil {
+		t.Fatalf("sh printed %q", line)
+	}
+	pids, scanned := descendants(os.Getpid())
+	if !scanned {
+		t.Fatal("/proc was not scanned")
+	}
+	slices.Sort(pids)
+	want := []int{cmd.Process.Pid, grandchild}
+	slices.Sort(want)
+	if !slices.Equal(pids, want) {
+		t.Errorf("descendants = %v, want the shell and its sleep %v", pids, want)
 	}
 }
 
 // recordingObserver records what the supervisor tells it.
 type recordingObserver struct {
+	// startedC, when set, is closed once the main child has started.
+	startedC chan struct{}
+
 	mu      sync.Mutex
 	started int
 	exited  []ExitStatus
@@ -96,6 +142,9 @@ func (o *recordingObserver) ChildStarted(pid int, at time.Time) {
 	o.mu.Lock()
 	o.started = pid
 	o.mu.Unlock()
+	if o.startedC != nil {
+		close(o.startedC)
+	}
 }
 func (o *recordingObserver) ChildExited(st ExitStatus, at time.Time) {
 	o.mu.Lock()
@@ -123,79 +172,221 @@ func childSignals(t *testing.T) *Signals {
 	return s
 }
 
-// TestExecWhileReaping runs 300 processes through Exec while the reaper
-// reaps orphans and a main child runs: every status must be the right
-// one and none may fail with ECHILD (the bug of a naive Go reaper).
-func TestExecWhileReaping(t *testing.T) {
+// runAsync runs s in the background; the result arrives on the channel.
+func runAsync(s *Supervisor, sigs *Signals) <-chan runResult {
+	done := make(chan runResult, 1)
+	go func() {
+		res, err := s.Run(sigs)
+		done <- runResult{res, err}
+	}()
+	return done
+}
+
+type runResult struct {
+	res Result
+	err error
+}
+
+// await returns Run's result, failing the test if it takes over a minute
+// (a hang: every test's child ends or is stopped well before).
+func await(t *testing.T, done <-chan runResult) Result {
+	t.Helper()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatalf("Run: %v", r.err)
+		}
+		return r.res
+	case <-time.After(time.Minute):
+		t.Fatal("Run did not return")
+	}
+	return Result{}
+}
+
+// TestMainChildStatusAmidOrphans: while the main child leaves 300 orphans
+// behind, which the supervisor reaps with wait4(-1) as they exit, the main
+// child's own status is still the one reported (a naive Go reaper loses it
+// to ECHILD) and every orphan is reaped and reported exactly once.
+func TestMainChildStatusAmidOrphans(t *testing.T) {
+	const orphans = 300
 	core, logs := observer.New(zap.DebugLevel)
 	obs := &recordingObserver{}
 	sigs := childSignals(t)
-	s := New(Config{Path: "sleep", Args: []string{"30"}, StopTimeout: 5 * time.Second, DrainTimeout: time.Second, Observer: obs},
+	// Each shell started in the loop leaves its sleep to us and exits; they
+	// run side by side, so many exits (and coalesced CHLDs) meet.
+	script := fmt.Sprintf(`i=0; while [ $i -lt %d ]; do sh -c 'sleep 0.01 & exit 3' & i=$((i+1)); done; wait; exit 42`, orphans)
+	s := New(Config{Path: "sh", Args: []string{"-c", script}, DrainTimeout: 10 * time.Second, Observer: obs},
 		zap.New(core), time.Now)
-	type result struct {
-		res Result
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		res, err := s.Run(sigs)
-		done <- result{res, err}
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		obs.mu.Lock()
-		started := obs.started
-		obs.mu.Unlock()
-		if started != 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the main child did not start")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 300)
-	for w := 0; w < 3; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < 300; i += 3 {
-				// Each also leaves an orphan behind for the reaper.
-				st, err := s.Exec(exec.Command("sh", "-c", fmt.Sprintf("sleep 0.01 & exit %d", i%256)))
-				if err != nil {
-					errs <- fmt.Errorf("exec %d: %v", i, err)
-					continue
-				}
-				if st.ShellCode() != i%256 {
-					errs <- fmt.Errorf("exec %d: status %v, want code %d", i, st, i%256)
-				}
-			}
-		}(w)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	sigs.C <- syscall.SIGTERM
-	r := <-done
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	if !r.res.StopRequested || r.res.Code != 143 || r.res.Status.Signal != syscall.SIGTERM {
-		t.Errorf("result %+v, want a TERM stop with code 143", r.res)
+	res := await(t, runAsync(s, sigs))
+	if !res.Started || res.Code != 42 || res.Status != (ExitStatus{Code: 42}) || res.StopRequested || res.Killed {
+		t.Errorf("result %+v, want the main child's own exit code 42", res)
 	}
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
-	if len(obs.exited) != 1 || len(obs.stops) != 1 || obs.stops[0] != syscall.SIGTERM {
-		t.Errorf("observer: exited %v stops %v", obs.exited, obs.stops)
+	if len(obs.exited) != 1 || obs.exited[0] != (ExitStatus{Code: 42}) {
+		t.Errorf("observer told of exits %v, want one with code 42", obs.exited)
 	}
-	if obs.orphans == 0 {
-		t.Errorf("no orphan was reaped")
+	if obs.orphans != orphans {
+		t.Errorf("%d orphans reaped, want %d", obs.orphans, orphans)
 	}
-	if logs.FilterMessage("child exited").Len() != 1 {
-		t.Errorf("the exit is not logged once")
+	if n := logs.FilterMessage("child exited").Len(); n != 1 {
+		t.Errorf("the exit is logged %d times, want once", n)
+	}
+}
+
+// awaitStart waits until obs was told that the child started.
+func awaitStart(t *testing.T, obs *recordingObserver) {
+	t.Helper()
+	select {
+	case <-obs.startedC:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the child did not start")
+	}
+}
+
+// TestTermStopsRunningChild: TERM is forwarded to the running child and
+// reported as a stop once; TTIN, which the supervisor only receives so that
+// it cannot be stopped by it, is neither forwarded nor a stop.
+func TestTermStopsRunningChild(t *testing.T) {
+	sigs := childSignals(t)
+	obs := &recordingObserver{startedC: make(chan struct{})}
+	s := New(Config{Path: "sleep", Args: []string{"30"}, StopTimeout: 20 * time.Second, DrainTimeout: time.Second,
+		Observer: obs}, zap.NewNop(), time.Now)
+	done := runAsync(s, sigs)
+	awaitStart(t, obs)
+	sigs.C <- syscall.SIGTTIN
+	sigs.C <- syscall.SIGTERM
+	res := await(t, done)
+	if !res.Started || !res.StopRequested || res.Killed || res.Code != 143 || res.Status.Signal != syscall.SIGTERM {
+		t.Errorf("result %+v, want the child stopped by the forwarded TERM (143)", res)
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if !slices.Equal(obs.stops, []syscall.Signal{syscall.SIGTERM}) || !slices.Equal(obs.fwd, []syscall.Signal{syscall.SIGTERM}) {
+		t.Errorf("observer: stops %v, forwarded %v; want TERM once in each", obs.stops, obs.fwd)
+	}
+}
+
+// TestOtherSignalsAreOnlyForwarded: a forwardable signal other than TERM
+// and INT (here USR1, whose default ends sleep) reaches the child but is
+// not a stop request.
+func TestOtherSignalsAreOnlyForwarded(t *testing.T) {
+	sigs := childSignals(t)
+	obs := &recordingObserver{startedC: make(chan struct{})}
+	s := New(Config{Path: "sleep", Args: []string{"30"}, DrainTimeout: time.Second, Observer: obs}, zap.NewNop(), time.Now)
+	done := runAsync(s, sigs)
+	awaitStart(t, obs)
+	sigs.C <- syscall.SIGUSR1
+	res := await(t, done)
+	if res.StopRequested || res.Code != 128+int(syscall.SIGUSR1) || res.Status.Signal != syscall.SIGUSR1 {
+		t.Errorf("result %+v, want the child killed by the forwarded USR1 without a stop", res)
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if len(obs.stops) != 0 || !slices.Equal(obs.fwd, []syscall.Signal{syscall.SIGUSR1}) {
+		t.Errorf("observer: stops %v, forwarded %v; want no stop and USR1 forwarded", obs.stops, obs.fwd)
+	}
+}
+
+// TestStopTimeoutKillsProcessGroup: a child that ignores TERM is killed,
+// with its process group, once StopTimeout has passed; a second TERM is
+// forwarded but does not restart the stop.
+func TestStopTimeoutKillsProcessGroup(t *testing.T) {
+	sigs := childSignals(t)
+	obs := &recordingObserver{startedC: make(chan struct{})}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	// The shell ignores TERM, says so, and waits on a sleep in its process
+	// group that inherits the ignored TERM: were the sleep not killed with
+	// the group, the drain would wait its whole DrainTimeout for it.
+	s := New(Config{Path: "sh", Args: []string{"-c", `trap "" TERM; echo ready; sleep 60`}, Stdout: w,
+		StopTimeout: 300 * time.Millisecond, DrainTimeout: 40 * time.Second, Observer: obs}, zap.NewNop(), time.Now)
+	done := runAsync(s, sigs)
+	awaitStart(t, obs)
+	w.Close()
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if line != "ready\n" {
+		t.Fatalf("child said %q, %v", line, err)
+	}
+	start := time.Now()
+	sigs.C <- syscall.SIGTERM
+	sigs.C <- syscall.SIGTERM
+	res := await(t, done)
+	if !res.StopRequested || !res.Killed || res.Code != 137 || res.Status.Signal != syscall.SIGKILL {
+		t.Errorf("result %+v, want the child killed after the stop timeout (137)", res)
+	}
+	if took := time.Since(start); took < 300*time.Millisecond || took > 30*time.Second {
+		t.Errorf("Run returned %v after TERM, want the stop timeout (300ms) and no drain timeout (40s)", took)
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if len(obs.stops) != 1 || len(obs.fwd) != 2 {
+		t.Errorf("observer: stops %v, forwarded %v; want one stop and both TERMs forwarded", obs.stops, obs.fwd)
+	}
+}
+
+// TestStopPendingBeforeRun: a TERM or INT that reached the process before
+// Run (while the caller rendered files or ran java -version) ends Run with
+// 128+N before anything starts, whether or not there is a BeforeStart.
+func TestStopPendingBeforeRun(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		sig         syscall.Signal
+		beforeStart bool
+	}{
+		{"TERM", syscall.SIGTERM, false},
+		{"INT", syscall.SIGINT, false},
+		{"TERM with BeforeStart", syscall.SIGTERM, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sigs := &Signals{C: make(chan os.Signal, 4096)}
+			signal.Notify(sigs.C, syscall.SIGCHLD, tc.sig)
+			defer sigs.Stop()
+			if err := syscall.Kill(os.Getpid(), tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			// Take the signal as delivered and put it back, so that it is
+			// certainly pending when Run begins.
+			select {
+			case got := <-sigs.C:
+				if got != tc.sig {
+					t.Fatalf("received %v, want %v", got, tc.sig)
+				}
+				sigs.C <- got
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%v never arrived", tc.sig)
+			}
+
+			witness := filepath.Join(t.TempDir(), "started")
+			obs := &recordingObserver{}
+			cfg := Config{Path: "touch", Args: []string{witness}, DrainTimeout: time.Second, Observer: obs}
+			var waited atomic.Bool
+			if tc.beforeStart {
+				cfg.BeforeStart = func(ctx context.Context) error {
+					waited.Store(true)
+					<-ctx.Done()
+					return ctx.Err()
+				}
+			}
+			res := await(t, runAsync(New(cfg, zap.NewNop(), time.Now), sigs))
+			if want := (Result{Code: 128 + int(tc.sig), StopRequested: true}); res != want {
+				t.Errorf("result %+v, want %+v", res, want)
+			}
+			if _, err := os.Stat(witness); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the child ran (stat %s: %v)", witness, err)
+			}
+			if waited.Load() {
+				t.Errorf("BeforeStart ran although the stop was already requested")
+			}
+			obs.mu.Lock()
+			defer obs.mu.Unlock()
+			if obs.started != 0 || !slices.Equal(obs.stops, []syscall.Signal{tc.sig}) {
+				t.Errorf("observer: started pid %d, stops %v; want no start and one %v stop", obs.started, obs.stops, tc.sig)
+			}
+		})
 	}
 }
 
@@ -276,55 +467,6 @@ func TestStartErrorCodes(t *testing.T) {
 			t.Errorf("Run(%q) error %v, want a StartError with code %d", path, err, want)
 		}
 	}
-}
-
-func TestReadOnlyMappingOf(t *testing.T) {
-	cases := []struct {
-		line       string
-		start, end uint64
-		ok         bool
-	}{
-		{"00400000-00873000 r-xp 00000000 fe:00 10006243   /usr/bin/otter-entrypoint", 0x400000, 0x873000, true},
-		{"00873000-00d3f000 r--p 00473000 fe:00 10006243   /usr/bin/otter-entrypoint", 0x873000, 0xd3f000, true},
-		{"00d3f000-00da5000 rw-p 0093f000 fe:00 10006243   /usr/bin/otter-entrypoint", 0, 0, false},
-		{"7fcbedf00000-7fcbee100000 rw-p 00000000 00:00 0", 0, 0, false},
-		{"00400000-00873000 r-xp 00000000 fe:00 1   /usr/bin/other", 0, 0, false},
-		{"zz-00873000 r-xp 00000000 fe:00 1   /usr/bin/otter-entrypoint", 0, 0, false},
-	}
-	for _, tc := range cases {
-		start, end, ok := readOnlyMappingOf(tc.line, "/usr/bin/otter-entrypoint")
-		if start != tc.start || end != tc.end || ok != tc.ok {
-			t.Errorf("readOnlyMappingOf(%q) = %x, %x, %v; want %x, %x, %v", tc.line, start, end, ok, tc.start, tc.end, tc.ok)
-		}
-	}
-}
-
-// TestTrimResidentLowersRSS checks that paging out the program's own
-// read-only mappings lowers this process's resident set.
-func TestTrimResidentLowersRSS(t *testing.T) {
-	before := rssKB(t)
-	trimResident()
-	after := rssKB(t)
-	if after >= before {
-		t.Errorf("VmRSS %d kB after trimResident, %d kB before: nothing was released", after, before)
-	}
-	t.Logf("VmRSS %d kB -> %d kB", before, after)
-}
-
-func rssKB(t *testing.T) int {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			return n
-		}
-	}
-	t.Fatal("no VmRSS")
-	return 0
 }
 
 func TestNotifyHandlesEverySignalOnceWaitReturns(t *testing.T) {

@@ -6,6 +6,7 @@ package exit
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -38,14 +39,14 @@ func (e *Error) Error() string {
 	case e.Summary != "" && len(e.Problems) == 1:
 		b.WriteString(e.Summary + ": " + e.Problems[0])
 	case e.Summary != "":
-		b.WriteString(e.Summary + ":")
+		fmt.Fprintf(&b, "%s: %d problems:", e.Summary, len(e.Problems))
 		for _, p := range e.Problems {
 			b.WriteString("\n  - " + p)
 		}
 	case len(e.Problems) == 1:
 		b.WriteString(e.Problems[0])
 	default:
-		b.WriteString("invalid settings:")
+		fmt.Fprintf(&b, "invalid settings: %d problems:", len(e.Problems))
 		for _, p := range e.Problems {
 			b.WriteString("\n  - " + p)
 		}
