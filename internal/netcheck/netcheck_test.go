@@ -1,0 +1,67 @@
+package netcheck
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseHostPort(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		err      bool
+	}{
+		{"db:3306", "db:3306", false},
+		{"[::1]:2181", "[::1]:2181", false},
+		{"db", "", true},
+		{":3306", "", true},
+		{"db:0", "", true},
+		{"db:65536", "", true},
+		{"d b:1", "", true},
+		{"u@db:1", "", true},
+	} {
+		got, err := ParseHostPort(c.in)
+		if got != c.want || (err != nil) != c.err {
+			t.Errorf("ParseHostPort(%q) = %q, %v; want %q, error %v", c.in, got, err, c.want, c.err)
+		}
+	}
+	if err := ValidPort("", true); err != nil {
+		t.Errorf("an optional empty port: %v", err)
+	}
+	if err := ValidPort("", false); err == nil {
+		t.Error("a required empty port passed")
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	got := RedactURL("http://user:s3cret@host:1/p")
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, "host:1") {
+		t.Errorf("RedactURL = %q", got)
+	}
+	if got := RedactURL("tcp://host:1"); got != "tcp://host:1" {
+		t.Errorf("RedactURL without user info = %q", got)
+	}
+}
+
+func TestDialTCP(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := DialTCP(ctx, addr); err != nil {
+		t.Errorf("DialTCP(listening %s) = %v", addr, err)
+	}
+	ln.Close()
+	err = DialTCP(ctx, addr)
+	if err == nil {
+		t.Fatalf("DialTCP(closed %s) succeeded", addr)
+	}
+	if short := ShortNetError(err); strings.Contains(short.Error(), "dial tcp") {
+		t.Errorf("ShortNetError kept the prefix: %v", short)
+	}
+}
