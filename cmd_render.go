@@ -46,7 +46,7 @@ func (s renderSettings) propsOptions(a *app, role otter.Role) propsfile.Options 
 		OtterHome: s.OtterHome,
 		ConfigDir: s.ConfigDir,
 		Environ:   a.environ,
-		Reserved:  propsfile.ReservedEnv(),
+		Reserved:  reservedEnv(),
 	}
 }
 

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/jvm"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,6 +55,46 @@ func (s *logSettings) validate() []string {
 		p = append(p, fmt.Sprintf("ENTRYPOINT_LOG_LEVEL=%q: accepted values are debug, info, warn and error", s.LogLevel))
 	}
 	return p
+}
+
+// handReadSettings are the variables read without an env tag: where an
+// empty value means something of its own (ENTRYPOINT_LISTEN), where the
+// default depends on the command (ENTRYPOINT_READY_CHECK,
+// ENTRYPOINT_TAIL_LOGS), or where a package reads them itself (jvm: the
+// node's id and address, JAVA_HOME).
+var handReadSettings = []string{
+	"ENTRYPOINT_LISTEN", "ENTRYPOINT_READY_CHECK", "ENTRYPOINT_READY_INTERVAL", "ENTRYPOINT_TAIL_LOGS",
+	"JAVA_HOME", "OTTER_NID", "OTTER_NID_OFFSET", "OTTER_ADVERTISE_HOST",
+}
+
+// settingStructs are every struct of settings read with env tags.
+func settingStructs() []any {
+	return []any{&logSettings{}, &supervisorSettings{}, &launchSettings{}, &renderSettings{}, &jvm.Settings{}}
+}
+
+// reservedEnv lists the entrypoint's own OTTER_* settings, which are never
+// properties: the env tags of every settings struct and the hand-read
+// names, so that a new setting can never silently become a property.
+func reservedEnv() []string {
+	var out []string
+	add := func(name string) {
+		if strings.HasPrefix(name, "OTTER_") && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	for _, s := range settingStructs() {
+		params, err := env.GetFieldParams(s)
+		if err != nil {
+			panic(err) // a malformed tag: a programming error the tests catch
+		}
+		for _, p := range params {
+			add(p.Key)
+		}
+	}
+	for _, n := range handReadSettings {
+		add(n)
+	}
+	return out
 }
 
 // parseSettings fills each of dsts (pointers to structs with env tags) from

@@ -7,12 +7,6 @@ import (
 	"strings"
 )
 
-// ReservedEnv returns the entrypoint's own OTTER_* settings. They are never
-// properties, whatever Options.Reserved says; callers may append their own.
-func ReservedEnv() []string {
-	return []string{"OTTER_HOME", "OTTER_CONFIG_DIR", "OTTER_NID", "OTTER_NID_OFFSET", "OTTER_ADVERTISE_HOST"}
-}
-
 // otterPrefix starts the upper-snake form of a property name.
 const otterPrefix = "OTTER_"
 

@@ -29,8 +29,8 @@ type Options struct {
 	OtterHome string   // the base file is OtterHome/conf/otter.properties
 	ConfigDir string   // "" or a missing directory: no config-dir source
 	Environ   []string // KEY=VALUE; a later duplicate wins
-	// Reserved are the entrypoint's own OTTER_* settings, never properties.
-	// ReservedEnv() is always added.
+	// Reserved are the entrypoint's own OTTER_* settings, never properties
+	// (the caller knows them all: it reads them).
 	Reserved []string
 }
 
@@ -124,7 +124,7 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 	}
 
 	reservedNames := map[string]struct{}{}
-	for _, n := range append(ReservedEnv(), opts.Reserved...) {
+	for _, n := range opts.Reserved {
 		reservedNames[n] = struct{}{}
 	}
 	for _, s := range collectEnv(opts.Environ, r.keyIndex(), reservedNames, readSecret, &probs, log) {
