@@ -271,10 +271,8 @@ func launch(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Lo
 
 	cfg := supervisorConfig(a, s.sup, p.cmd.Path, p.cmd.Args)
 	cfg.Dir = p.cmd.Dir
-	if len(p.waitFor) > 0 {
-		cfg.BeforeStart = func(ctx context.Context) error {
-			return prestart.WaitFor(ctx, p.waitFor, s.launch.WaitTimeout, log, a.now)
-		}
+	if steps := prestartSteps(a, role, s, p, log); len(steps) > 0 {
+		cfg.BeforeStart = func(ctx context.Context) error { return prestart.Run(ctx, steps, log) }
 	}
 	res, code := superviseWithProbes(a, log, cfg, p.probes)
 	if res.Started && !res.StopRequested {
@@ -289,6 +287,18 @@ func launch(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Lo
 	}
 	log.Info("exiting", zap.Int("code", code))
 	return code
+}
+
+// prestartSteps are what runs before java, in order: waiting for the
+// dependencies first.
+func prestartSteps(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Logger) []prestart.Step {
+	var steps []prestart.Step
+	if len(p.waitFor) > 0 {
+		steps = append(steps, prestart.Step{Name: "wait for dependencies", Run: func(ctx context.Context) error {
+			return prestart.WaitFor(ctx, p.waitFor, s.launch.WaitTimeout, log, a.now)
+		}})
+	}
+	return steps
 }
 
 // fail prints err for role's command and returns its exit code.

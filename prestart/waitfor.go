@@ -1,6 +1,3 @@
-// Package prestart is what the entrypoint does after the configuration is
-// rendered and before java starts: today, waiting until Otter's dependencies
-// answer (ENTRYPOINT_WAIT_FOR).
 package prestart
 
 import (
