@@ -259,6 +259,20 @@ func TestBuildDirsForUserFiles(t *testing.T) {
 	}
 }
 
+// TestDirsKeepDotDot: the kernel resolves <dir>/crash/new/../hs_err.log
+// only when crash/new exists, so the directory to create is kept as
+// written, not cleaned to <dir>/crash as filepath.Dir would.
+func TestDirsKeepDotDot(t *testing.T) {
+	file := t.TempDir() + "/crash/new/../hs_err.log"
+	c := Command{Dirs: translate([]string{"-XX:ErrorFile=" + file}, 17).dirs}
+	if err := c.MakeDirs(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Errorf("Dirs %q: the JVM could not write %s: %v", c.Dirs, file, err)
+	}
+}
+
 func TestBuildErrors(t *testing.T) {
 	tests := []struct {
 		name string
