@@ -214,24 +214,6 @@ func containerAware(jdk JDK) bool {
 	return jdk.Major >= 10 || jdk.Major == 8 && jdk.Update() >= 191
 }
 
-// NeedsMemoryLimit reports whether Build uses Options.MemoryLimit for this
-// JDK and these options: to size the heap of a JDK 8 that cannot see
-// container limits, or to warn about a -Xmx (or -XX:MaxHeapSize) in
-// JAVA_OPTIONS above the limit. Reading the limit walks /proc and the
-// cgroup tree (about a quarter of `--dry-run`'s own time), so callers skip
-// it when Build would not look at it.
-func NeedsMemoryLimit(jdk JDK, o Options) bool {
-	if !containerAware(jdk) {
-		return true
-	}
-	user, err := SplitOptions(o.JavaOptions)
-	if err != nil {
-		return false // Build fails
-	}
-	_, _, ok := lastMaxHeap(user) // translate leaves -Xmx and MaxHeapSize alone
-	return ok
-}
-
 // lastMaxHeap finds the user's effective -Xmx / -XX:MaxHeapSize (the last one).
 func lastMaxHeap(args []string) (flag string, size int64, ok bool) {
 	for _, a := range args {
