@@ -27,7 +27,7 @@ var (
 
 func managerOpts() Options {
 	return Options{Role: "manager", OtterHome: "/h", RenderDir: "/r", RenderedFile: "/r/otter.properties",
-		Jars: []string{"/h/lib/b.jar", "/h/lib/a.jar"}, MaxMemRatio: 75, DebugPort: 5005}
+		Jars: []string{"/h/lib/b.jar", "/h/lib/a.jar"}, Settings: Settings{MaxMemRatio: 75, DebugPort: 5005}}
 }
 
 func TestBuildManagerExact(t *testing.T) {
@@ -54,7 +54,7 @@ func TestBuildManagerExact(t *testing.T) {
 }
 
 func TestBuildNodeExact(t *testing.T) {
-	o := Options{Role: "node", OtterHome: "/h", RenderDir: "/r", Nid: 4, AdvertiseHost: "10.0.0.9", MaxMemRatio: 75}
+	o := Options{Role: "node", OtterHome: "/h", RenderDir: "/r", Nid: 4, AdvertiseHost: "10.0.0.9", Settings: Settings{MaxMemRatio: 75}}
 	c, _, err := Build(jdk8, o)
 	if err != nil {
 		t.Fatal(err)

@@ -101,7 +101,7 @@ func TestHeapUnderCgroupLimit(t *testing.T) {
 		for _, ratio := range []struct{ max, initial float64 }{{75, 0}, {50, 25}} {
 			t.Run(fmt.Sprintf("%s/max%v", jdk.Name, ratio.max), func(t *testing.T) {
 				c, _, err := Build(detectReal(t, jdk), Options{Role: "manager", OtterHome: home, RenderDir: home, RenderedFile: home + "/otter.properties",
-					MaxMemRatio: ratio.max, InitialMemRatio: ratio.initial, MemoryLimit: limit})
+					Settings: Settings{MaxMemRatio: ratio.max, InitialMemRatio: ratio.initial}, MemoryLimit: limit})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -202,7 +202,7 @@ func TestManagerCommandOnRealJDKs(t *testing.T) {
 			}
 			j := detectReal(t, jdk)
 			c, warns, err := Build(j, Options{Role: "manager", OtterHome: home, RenderDir: renderDir, RenderedFile: rendered, Jars: jars,
-				JavaOptions: `-Dotter.stub.marker='from JAVA_OPTIONS' -Duser.timezone=UTC`, MaxMemRatio: 60})
+				Settings: Settings{JavaOptions: `-Dotter.stub.marker='from JAVA_OPTIONS' -Duser.timezone=UTC`, MaxMemRatio: 60}})
 			if err != nil || len(warns) != 0 {
 				t.Fatalf("Build: %v %v", err, warns)
 			}
@@ -265,7 +265,7 @@ func TestNodeCommandOnRealJDKs(t *testing.T) {
 				t.Fatal(err)
 			}
 			c, warns, err := Build(detectReal(t, jdk), Options{Role: "node", OtterHome: home, RenderDir: renderDir, RenderedFile: rendered,
-				Nid: nid, AdvertiseHost: "10.9.8.7", MaxMemRatio: 75})
+				Nid: nid, AdvertiseHost: "10.9.8.7", Settings: Settings{MaxMemRatio: 75}})
 			if err != nil || len(warns) != 0 {
 				t.Fatalf("Build: %v %v", err, warns)
 			}
@@ -323,7 +323,7 @@ func TestStartupShOptionsOnRealJDKs(t *testing.T) {
 					}
 					rendered := renderInto(t, role, home, filepath.Join(root, "render"), set)
 					c, warns, err := Build(detectReal(t, jdk), Options{Role: otter.Role(role), OtterHome: home, RenderDir: filepath.Dir(rendered), RenderedFile: rendered,
-						Nid: 1, JavaOptions: opts, MaxMemRatio: 75})
+						Nid: 1, Settings: Settings{JavaOptions: opts, MaxMemRatio: 75}})
 					if err != nil {
 						t.Fatal(err)
 					}
