@@ -315,7 +315,7 @@ func formatBytes(n int64) string {
 
 // LibJars lists OTTER_HOME/lib as startup.sh did: every entry of lib/* in
 // reverse name order (it prepended each to CLASSPATH). A missing lib/ is an
-// *Error with ExitCode() 78 naming OTTER_HOME.
+// *exit.Error with code 78 naming OTTER_HOME.
 func LibJars(otterHome string) ([]string, error) {
 	entries, err := os.ReadDir(filepath.Join(otterHome, "lib"))
 	if err != nil {
