@@ -44,19 +44,13 @@ func newMemoryCgroup(t *testing.T, limit int64) testCgroup {
 		t.Fatalf("create cgroup: %v", err)
 	}
 	t.Cleanup(func() {
-		// The processes in it have exited; rmdir removes an empty cgroup.
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			err := os.Remove(dir)
-			if err == nil || os.IsNotExist(err) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("remove cgroup %s: %v", dir, err)
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		// The processes in it have exited; rmdir removes an empty cgroup
+		// (the kernel may take a moment to see it empty).
+		var err error
+		testkit.Eventually(t, "removal of cgroup "+dir, 10*time.Second, func() bool {
+			err = os.Remove(dir)
+			return err == nil || os.IsNotExist(err)
+		}, func() []byte { return []byte(err.Error()) })
 	})
 	if file == "memory.max" {
 		// v2: the parent must delegate the memory controller.
