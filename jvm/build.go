@@ -22,14 +22,9 @@ type Options struct {
 	Jars          []string
 	Nid           int    // node only (Nid)
 	AdvertiseHost string // node only: -Djava.rmi.server.hostname ("" = not set)
-	JavaOptions   string // the user's JAVA_OPTIONS, unsplit
-	// MaxMemRatio and InitialMemRatio are percentages of the container's
-	// memory for the heap (JAVA_MAX_MEM_RATIO, JAVA_INITIAL_MEM_RATIO);
-	// 0 leaves the flag out.
-	MaxMemRatio     float64
-	InitialMemRatio float64
-	Debug           bool // JAVA_DEBUG: a JDWP agent on DebugPort
-	DebugPort       int
+	// Settings are the user's: JAVA_OPTIONS (unsplit), the heap's share of
+	// the container's memory (0 leaves the flag out) and JAVA_DEBUG.
+	Settings
 	// MemoryLimit is the container's memory limit in bytes
 	// (ContainerMemoryLimit; 0 = none). It sizes -Xmx on a JDK 8 older than
 	// 8u191 and is checked against the user's -Xmx.
@@ -69,6 +64,40 @@ const (
 // Warning per change. Build is pure; its error is an *exit.Error with code 78
 // listing every problem.
 func Build(jdk JDK, o Options) (Command, []Warning, error) {
+	user, err := o.check(jdk)
+	if err != nil {
+		return Command{}, nil, err
+	}
+	home := o.OtterHome
+	logs := filepath.Join(home, "logs")
+
+	args, warnings := heapArgs(jdk, o)
+	args = append(args, oomArgs(jdk, logs)...)
+	args = append(args, gcLogArgs(jdk.Major, filepath.Join(logs, "gc", "gc.log"))...)
+	args = append(args, systemProps(o)...)
+
+	t := translate(user, jdk.Major)
+	warnings = append(warnings, t.warnings...)
+	if o.Debug {
+		if t.hasJDWP {
+			warnings = append(warnings, Warning{Message: "JAVA_DEBUG=true: JAVA_OPTIONS already loads the jdwp agent, which cannot be loaded twice; JAVA_DEBUG_PORT is not used"})
+		} else {
+			args = append(args, debugAgent(jdk.Major, o.DebugPort))
+		}
+	}
+	args = append(args, t.args...)
+	if w, ok := heapAboveLimit(t.args, o); ok {
+		warnings = append(warnings, w)
+	}
+
+	args = append(args, "-classpath", classpath(o), o.Role.MainClass())
+	dirs := append(o.Role.Dirs(home), t.dirs...)
+	return Command{Path: jdk.Java, Args: args, Dir: filepath.Join(home, "bin"), Dirs: dirs}, warnings, nil
+}
+
+// check lists every problem of o at once, and returns the user's
+// JAVA_OPTIONS split into arguments.
+func (o Options) check(jdk JDK) ([]string, error) {
 	var problems []string
 	switch o.Role {
 	case otter.Manager:
@@ -89,105 +118,118 @@ func Build(jdk JDK, o Options) (Command, []Warning, error) {
 		problems = append(problems, "OTTER_HOME is empty: set it to the directory holding Otter's bin/ conf/ lib/")
 	}
 	// The port matters only with JAVA_DEBUG.
-	s := Settings{MaxMemRatio: o.MaxMemRatio, InitialMemRatio: o.InitialMemRatio, DebugPort: o.DebugPort}
-	problems = append(problems, s.numberProblems(o.Debug)...)
+	problems = append(problems, o.numberProblems(o.Debug)...)
 	user, err := SplitOptions(o.JavaOptions)
 	if err != nil {
 		problems = append(problems, "JAVA_OPTIONS (environment): "+err.Error()+"; quote as in a POSIX shell, nothing is expanded")
 	}
 	if len(problems) > 0 {
-		return Command{}, nil, exit.ConfigError(problems...)
+		return nil, exit.ConfigError(problems...)
 	}
+	return user, nil
+}
 
-	home := o.OtterHome
-	logs := filepath.Join(home, "logs")
-	gcDir := filepath.Join(logs, "gc")
-	major := jdk.Major
-	modern := containerAware(jdk)
-	var warnings []Warning
-
-	args := make([]string, 0, 24+len(user)+len(o.Jars))
-	if modern {
+// heapArgs sizes the heap from JAVA_MAX_MEM_RATIO and
+// JAVA_INITIAL_MEM_RATIO: as percentages on a JDK that sees the
+// container's limit itself, else from MemoryLimit; with neither it warns
+// that the JDK sizes the heap from the host's memory.
+func heapArgs(jdk JDK, o Options) ([]string, []Warning) {
+	var args []string
+	switch {
+	case containerAware(jdk):
 		if o.MaxMemRatio > 0 {
 			args = append(args, "-XX:MaxRAMPercentage="+formatRatio(o.MaxMemRatio))
 		}
 		if o.InitialMemRatio > 0 {
 			args = append(args, "-XX:InitialRAMPercentage="+formatRatio(o.InitialMemRatio))
 		}
-	} else if o.MemoryLimit > 0 {
+	case o.MemoryLimit > 0:
 		if o.MaxMemRatio > 0 {
 			args = append(args, "-Xmx"+strconv.FormatInt(percentMiB(o.MemoryLimit, o.MaxMemRatio), 10)+"m")
 		}
 		if o.InitialMemRatio > 0 {
 			args = append(args, "-Xms"+strconv.FormatInt(percentMiB(o.MemoryLimit, o.InitialMemRatio), 10)+"m")
 		}
-	} else {
-		warnings = append(warnings, Warning{Message: fmt.Sprintf(
-			"JDK %s cannot see container limits (that came in 8u191) and no container memory limit was found; the heap is sized from the host's memory. Use a newer JDK 8 or set -Xmx in JAVA_OPTIONS", jdk.Version)})
+	default:
+		return nil, []Warning{{Message: fmt.Sprintf(
+			"JDK %s cannot see container limits (that came in 8u191) and no container memory limit was found; the heap is sized from the host's memory. Use a newer JDK 8 or set -Xmx in JAVA_OPTIONS", jdk.Version)}}
 	}
-	if major >= 9 || jdk.Update() >= 92 {
+	return args, nil
+}
+
+// oomArgs make the JVM exit on OutOfMemoryError (8u92+), so that the
+// container restarts, and dump the heap into logs first.
+func oomArgs(jdk JDK, logs string) []string {
+	var args []string
+	if jdk.Major >= 9 || jdk.Update() >= 92 {
 		args = append(args, "-XX:+ExitOnOutOfMemoryError")
 	}
-	args = append(args, "-XX:+HeapDumpOnOutOfMemoryError", "-XX:HeapDumpPath="+logs)
-	gcFile := filepath.Join(gcDir, "gc.log")
+	return append(args, "-XX:+HeapDumpOnOutOfMemoryError", "-XX:HeapDumpPath="+logs)
+}
+
+// gcLogArgs log the GC to file, rotated over gcLogFiles files of gcLogSize:
+// with -Xlog on JDK 9+, with JDK 8's flags before.
+func gcLogArgs(major int, file string) []string {
 	if major >= 9 {
-		args = append(args, "-Xlog:gc*:file="+xlogFile(gcFile)+":time,uptime,level,tags:filecount="+strconv.Itoa(gcLogFiles)+",filesize="+gcLogSize)
-	} else {
-		args = append(args, "-Xloggc:"+gcFile, "-XX:+PrintGCDetails", "-XX:+PrintGCDateStamps",
-			"-XX:+UseGCLogFileRotation", "-XX:NumberOfGCLogFiles="+strconv.Itoa(gcLogFiles), "-XX:GCLogFileSize="+gcLogSize)
+		return []string{"-Xlog:gc*:file=" + xlogFile(file) + ":time,uptime,level,tags:filecount=" + strconv.Itoa(gcLogFiles) + ",filesize=" + gcLogSize}
 	}
+	return []string{"-Xloggc:" + file, "-XX:+PrintGCDetails", "-XX:+PrintGCDateStamps",
+		"-XX:+UseGCLogFileRotation", "-XX:NumberOfGCLogFiles=" + strconv.Itoa(gcLogFiles), "-XX:GCLogFileSize=" + gcLogSize}
+}
+
+// systemProps are startup.sh's -D properties and the role's: the
+// manager's rendered file, the node's id and advertised RMI host.
+func systemProps(o Options) []string {
+	var props []string
 	if o.Role == otter.Node && o.AdvertiseHost != "" {
-		args = append(args, "-Djava.rmi.server.hostname="+o.AdvertiseHost)
+		props = append(props, "-Djava.rmi.server.hostname="+o.AdvertiseHost)
 	}
-	args = append(args,
+	props = append(props,
 		"-DappName=otter-"+string(o.Role),
 		"-Ddubbo.application.logger=slf4j",
-		"-Dlogback.configurationFile="+filepath.Join(home, "conf", "logback.xml"),
+		"-Dlogback.configurationFile="+filepath.Join(o.OtterHome, "conf", "logback.xml"),
 		"-Djava.awt.headless=true",
 		"-Djava.net.preferIPv4Stack=true",
 		"-Dfile.encoding=UTF-8",
 	)
 	if o.Role == otter.Manager {
-		args = append(args, "-Dotter.conf="+o.RenderedFile)
-	} else {
-		args = append(args, "-Dnid="+strconv.Itoa(o.Nid))
+		return append(props, "-Dotter.conf="+o.RenderedFile)
 	}
+	return append(props, "-Dnid="+strconv.Itoa(o.Nid))
+}
 
-	t := translate(user, major)
-	warnings = append(warnings, t.warnings...)
-	if o.Debug {
-		if t.hasJDWP {
-			warnings = append(warnings, Warning{Message: "JAVA_DEBUG=true: JAVA_OPTIONS already loads the jdwp agent, which cannot be loaded twice; JAVA_DEBUG_PORT is not used"})
-		} else {
-			args = append(args, debugAgent(major, o.DebugPort))
-		}
+// heapAboveLimit warns when the user's last -Xmx (or -XX:MaxHeapSize)
+// asks for more than the container's memory limit.
+func heapAboveLimit(user []string, o Options) (Warning, bool) {
+	if o.MemoryLimit <= 0 {
+		return Warning{}, false
 	}
-	args = append(args, t.args...)
-	if o.MemoryLimit > 0 {
-		if flag, size, ok := lastMaxHeap(t.args); ok && size > o.MemoryLimit {
-			warnings = append(warnings, Warning{Flag: flag, Message: fmt.Sprintf(
-				"JAVA_OPTIONS: %s asks for a heap of %s but the container's memory limit is %s; the kernel will kill the JVM (exit 137) when the heap grows. Remove it to size the heap as JAVA_MAX_MEM_RATIO=%v%% of the limit",
-				flag, formatBytes(size), formatBytes(o.MemoryLimit), o.MaxMemRatio)})
-		}
+	flag, size, ok := lastMaxHeap(user)
+	if !ok || size <= o.MemoryLimit {
+		return Warning{}, false
 	}
+	return Warning{Flag: flag, Message: fmt.Sprintf(
+		"JAVA_OPTIONS: %s asks for a heap of %s but the container's memory limit is %s; the kernel will kill the JVM (exit 137) when the heap grows. Remove it to size the heap as JAVA_MAX_MEM_RATIO=%v%% of the limit",
+		flag, formatBytes(size), formatBytes(o.MemoryLimit), o.MaxMemRatio)}, true
+}
 
-	cp := make([]string, 0, 3+len(o.Jars))
+// classpath is startup.sh's classpath behind the render directory (so
+// that classpath:otter.properties finds the rendered file first).
+func classpath(o Options) string {
+	var cp []string
 	if o.RenderDir != "" {
 		cp = append(cp, o.RenderDir)
 	}
 	if o.Role == otter.Manager {
-		cp = append(cp, home) // JettyEmbedServer finds webapp/ through the classpath
+		cp = append(cp, o.OtterHome) // JettyEmbedServer finds webapp/ through the classpath
 	}
-	cp = append(cp, filepath.Join(home, "conf"))
+	cp = append(cp, filepath.Join(o.OtterHome, "conf"))
 	if o.Jars == nil {
-		cp = append(cp, filepath.Join(home, "lib", "*"))
+		cp = append(cp, filepath.Join(o.OtterHome, "lib", "*"))
 	} else {
 		cp = append(cp, o.Jars...)
 	}
-	args = append(args, "-classpath", strings.Join(cp, ":"), o.Role.MainClass())
-
-	dirs := append(o.Role.Dirs(home), t.dirs...)
-	return Command{Path: jdk.Java, Args: args, Dir: filepath.Join(home, "bin"), Dirs: dirs}, warnings, nil
+	return strings.Join(cp, ":")
 }
 
 // debugAgent is JAVA_DEBUG's JDWP agent: on JDK 9+ a bare port listens on
@@ -212,24 +254,6 @@ func percentMiB(limit int64, ratio float64) int64 {
 // container's limit by itself and knows *RAMPercentage (10+, 8u191+).
 func containerAware(jdk JDK) bool {
 	return jdk.Major >= 10 || jdk.Major == 8 && jdk.Update() >= 191
-}
-
-// NeedsMemoryLimit reports whether Build uses Options.MemoryLimit for this
-// JDK and these options: to size the heap of a JDK 8 that cannot see
-// container limits, or to warn about a -Xmx (or -XX:MaxHeapSize) in
-// JAVA_OPTIONS above the limit. Reading the limit walks /proc and the
-// cgroup tree (about a quarter of `--dry-run`'s own time), so callers skip
-// it when Build would not look at it.
-func NeedsMemoryLimit(jdk JDK, o Options) bool {
-	if !containerAware(jdk) {
-		return true
-	}
-	user, err := SplitOptions(o.JavaOptions)
-	if err != nil {
-		return false // Build fails
-	}
-	_, _, ok := lastMaxHeap(user) // translate leaves -Xmx and MaxHeapSize alone
-	return ok
 }
 
 // lastMaxHeap finds the user's effective -Xmx / -XX:MaxHeapSize (the last one).
@@ -291,7 +315,7 @@ func formatBytes(n int64) string {
 
 // LibJars lists OTTER_HOME/lib as startup.sh did: every entry of lib/* in
 // reverse name order (it prepended each to CLASSPATH). A missing lib/ is an
-// *Error with ExitCode() 78 naming OTTER_HOME.
+// *exit.Error with code 78 naming OTTER_HOME.
 func LibJars(otterHome string) ([]string, error) {
 	entries, err := os.ReadDir(filepath.Join(otterHome, "lib"))
 	if err != nil {

@@ -27,7 +27,7 @@ var (
 
 func managerOpts() Options {
 	return Options{Role: "manager", OtterHome: "/h", RenderDir: "/r", RenderedFile: "/r/otter.properties",
-		Jars: []string{"/h/lib/b.jar", "/h/lib/a.jar"}, MaxMemRatio: 75, DebugPort: 5005}
+		Jars: []string{"/h/lib/b.jar", "/h/lib/a.jar"}, Settings: Settings{MaxMemRatio: 75, DebugPort: 5005}}
 }
 
 func TestBuildManagerExact(t *testing.T) {
@@ -54,7 +54,7 @@ func TestBuildManagerExact(t *testing.T) {
 }
 
 func TestBuildNodeExact(t *testing.T) {
-	o := Options{Role: "node", OtterHome: "/h", RenderDir: "/r", Nid: 4, AdvertiseHost: "10.0.0.9", MaxMemRatio: 75}
+	o := Options{Role: "node", OtterHome: "/h", RenderDir: "/r", Nid: 4, AdvertiseHost: "10.0.0.9", Settings: Settings{MaxMemRatio: 75}}
 	c, _, err := Build(jdk8, o)
 	if err != nil {
 		t.Fatal(err)
@@ -259,6 +259,20 @@ func TestBuildDirsForUserFiles(t *testing.T) {
 	}
 }
 
+// TestDirsKeepDotDot: the kernel resolves <dir>/crash/new/../hs_err.log
+// only when crash/new exists, so the directory to create is kept as
+// written, not cleaned to <dir>/crash as filepath.Dir would.
+func TestDirsKeepDotDot(t *testing.T) {
+	file := t.TempDir() + "/crash/new/../hs_err.log"
+	c := Command{Dirs: translate([]string{"-XX:ErrorFile=" + file}, 17).dirs}
+	if err := c.MakeDirs(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Errorf("Dirs %q: the JVM could not write %s: %v", c.Dirs, file, err)
+	}
+}
+
 func TestBuildErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -375,43 +389,5 @@ func TestRedacted(t *testing.T) {
 	}
 	if !slices.Contains(c.Args, "-Dotter.database.driver.password=hunter2") {
 		t.Error("Redacted changed Args")
-	}
-}
-
-func TestNeedsMemoryLimitOnlySkipsWhatBuildIgnores(t *testing.T) {
-	// Whenever NeedsMemoryLimit says the limit is not needed, Build must
-	// produce the same command and warnings with and without it.
-	optsList := []string{"", "-Xms1g", "-Xmx3g", "-XX:MaxHeapSize=4g", "-Xmx256m -XX:+UseG1GC", "-XX:MaxRAMPercentage=50", `-X\mx3g`, `"-Xm"x3g`, "-Dx=-Xmx3g"}
-	skipped := 0
-	for _, jdk := range []JDK{jdk8pre, jdk8old, jdk8, jdk11, jdk17, jdk25} {
-		for _, jo := range optsList {
-			o := managerOpts()
-			o.JavaOptions = jo
-			if NeedsMemoryLimit(jdk, o) {
-				continue
-			}
-			skipped++
-			without, wWithout, err1 := Build(jdk, o)
-			o.MemoryLimit = 1 << 30
-			with, wWith, err2 := Build(jdk, o)
-			if err1 != nil || err2 != nil {
-				t.Fatalf("%s %q: %v, %v", jdk.Version, jo, err1, err2)
-			}
-			if !reflect.DeepEqual(without, with) || !reflect.DeepEqual(wWithout, wWith) {
-				t.Errorf("JDK %s, JAVA_OPTIONS %q: the limit changes the result although NeedsMemoryLimit is false:\n%v %v\n%v %v",
-					jdk.Version, jo, without.Args, wWithout, with.Args, wWith)
-			}
-		}
-	}
-	if skipped == 0 {
-		t.Fatal("NeedsMemoryLimit never skips")
-	}
-	if !NeedsMemoryLimit(jdk8old, managerOpts()) {
-		t.Error("a JDK 8 without container support needs the limit to size -Xmx")
-	}
-	o := managerOpts()
-	o.JavaOptions = "-Xmx3g"
-	if !NeedsMemoryLimit(jdk17, o) {
-		t.Error("-Xmx needs the limit for its warning")
 	}
 }

@@ -44,19 +44,13 @@ func newMemoryCgroup(t *testing.T, limit int64) testCgroup {
 		t.Fatalf("create cgroup: %v", err)
 	}
 	t.Cleanup(func() {
-		// The processes in it have exited; rmdir removes an empty cgroup.
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			err := os.Remove(dir)
-			if err == nil || os.IsNotExist(err) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("remove cgroup %s: %v", dir, err)
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		// The processes in it have exited; rmdir removes an empty cgroup
+		// (the kernel may take a moment to see it empty).
+		var err error
+		testkit.Eventually(t, "removal of cgroup "+dir, 10*time.Second, func() bool {
+			err = os.Remove(dir)
+			return err == nil || os.IsNotExist(err)
+		}, func() []byte { return []byte(err.Error()) })
 	})
 	if file == "memory.max" {
 		// v2: the parent must delegate the memory controller.
@@ -101,7 +95,7 @@ func TestHeapUnderCgroupLimit(t *testing.T) {
 		for _, ratio := range []struct{ max, initial float64 }{{75, 0}, {50, 25}} {
 			t.Run(fmt.Sprintf("%s/max%v", jdk.Name, ratio.max), func(t *testing.T) {
 				c, _, err := Build(detectReal(t, jdk), Options{Role: "manager", OtterHome: home, RenderDir: home, RenderedFile: home + "/otter.properties",
-					MaxMemRatio: ratio.max, InitialMemRatio: ratio.initial, MemoryLimit: limit})
+					Settings: Settings{MaxMemRatio: ratio.max, InitialMemRatio: ratio.initial}, MemoryLimit: limit})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -178,136 +177,13 @@ func detectReal(t *testing.T, jdk testkit.JDK) JDK {
 	return d
 }
 
-// TestManagerCommandOnRealJDKs builds the manager's command for a release
-// whose OTTER_HOME and render directory hold spaces, runs it, and checks
-// that values from every source reach the program: the rendered file
-// (ports, a secret, a config-dir key), the entrypoint's -D properties and
-// JVM defaults, and JAVA_OPTIONS (a quoted value with a space).
-func TestManagerCommandOnRealJDKs(t *testing.T) {
-	for _, jdk := range testkit.JDKs(t) {
-		t.Run(jdk.Name, func(t *testing.T) {
-			t.Parallel()
-			root := filepath.Join(t.TempDir(), "otter home")
-			home := otterstub.Home(t, "manager", filepath.Join(root, "manager"))
-			renderDir := filepath.Join(root, "render dir")
-			ports := testkit.FreePorts(t, 2)
-			port, comm := ports[0], ports[1]
-			rendered := renderInto(t, "manager", home, renderDir, map[string]string{
-				"otter.port": strconv.Itoa(port), "otter.communication.manager.port": strconv.Itoa(comm),
-				"otter.database.driver.password": "from-a-secret-file", "otter.domainName": "otter-manager.example",
-			})
-			jars, err := LibJars(home)
-			if err != nil {
-				t.Fatal(err)
-			}
-			j := detectReal(t, jdk)
-			c, warns, err := Build(j, Options{Role: "manager", OtterHome: home, RenderDir: renderDir, RenderedFile: rendered, Jars: jars,
-				JavaOptions: `-Dotter.stub.marker='from JAVA_OPTIONS' -Duser.timezone=UTC`, MaxMemRatio: 60})
-			if err != nil || len(warns) != 0 {
-				t.Fatalf("Build: %v %v", err, warns)
-			}
-			p := startCommand(t, c, os.Environ())
-			url := fmt.Sprintf("http://127.0.0.1:%d/monitor/ok.htm", port)
-			body := p.WaitOK(t, url, 30*time.Second)
-			if string(body) != "server is ok!" {
-				t.Errorf("body %q", body)
-			}
-			s := otterstub.StartLine(t, p, 30*time.Second)
-			want := map[string]string{
-				"otter.conf": rendered, "appName": "otter-manager", "dubbo.application.logger": "slf4j",
-				"logback.configurationFile": filepath.Join(home, "conf", "logback.xml"), "java.awt.headless": "true",
-				"java.net.preferIPv4Stack": "true", "file.encoding": "UTF-8", "user.dir": filepath.Join(home, "bin"),
-				"otter.port": strconv.Itoa(port), "otter.domainName": "otter-manager.example",
-				"otter.database.driver.password": otterstub.MaskSecret("from-a-secret-file"),
-				"otter.stub.marker":              "from JAVA_OPTIONS", "user.timezone": "UTC",
-				"java.class.path": strings.Join(append([]string{renderDir, home, filepath.Join(home, "conf")}, jars...), ":"),
-			}
-			for k, v := range want {
-				if s.Sysprops[k] != v {
-					t.Errorf("system property %s = %q, want %q", k, s.Sysprops[k], v)
-				}
-			}
-			if s.Conf["otter.manager.address"] != fmt.Sprintf("otter-manager.example:%d", comm) {
-				t.Errorf("otter.manager.address resolved to %q", s.Conf["otter.manager.address"])
-			}
-			for _, a := range []string{"-XX:MaxRAMPercentage=60", "-XX:+ExitOnOutOfMemoryError", "-XX:HeapDumpPath=" + filepath.Join(home, "logs")} {
-				if !slices.Contains(s.InputArguments, a) {
-					t.Errorf("JVM input arguments lack %s: %q", a, s.InputArguments)
-				}
-			}
-			if !testkit.FileContains(filepath.Join(home, "logs", "manager.log"), "## the manager server is running now") {
-				t.Error("logs/manager.log lacks the running line")
-			}
-			if st, err := os.Stat(filepath.Join(home, "logs", "gc", "gc.log")); err != nil || st.Size() == 0 {
-				t.Errorf("GC log: %v", err)
-			}
-			if code := p.Stop(t, 30*time.Second); code != 143 {
-				t.Errorf("exit after TERM = %d, want 143", code)
-			}
-		})
-	}
-}
-
-// TestNodeCommandOnRealJDKs: the node's nid from a StatefulSet host name,
-// the advertised RMI host, classpath:otter.properties finding the rendered
-// file before conf/, an environment variable named like a key overriding it
-// (Otter's placeholder rules), and the shutdown hook on TERM.
-func TestNodeCommandOnRealJDKs(t *testing.T) {
-	for _, jdk := range testkit.JDKs(t) {
-		t.Run(jdk.Name, func(t *testing.T) {
-			t.Parallel()
-			root := filepath.Join(t.TempDir(), "otter home")
-			home := otterstub.Home(t, "node", filepath.Join(root, "node"))
-			renderDir := filepath.Join(root, "render")
-			rendered := renderInto(t, "node", home, renderDir, map[string]string{"otter.manager.address": "otter-manager-0.otter-manager:1099"})
-			nid, err := Nid(envOf(nil), "otter-node-3.otter-node.default.svc.cluster.local")
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, warns, err := Build(detectReal(t, jdk), Options{Role: "node", OtterHome: home, RenderDir: renderDir, RenderedFile: rendered,
-				Nid: nid, AdvertiseHost: "10.9.8.7", MaxMemRatio: 75})
-			if err != nil || len(warns) != 0 {
-				t.Fatalf("Build: %v %v", err, warns)
-			}
-			p := startCommand(t, c, append(os.Environ(), "otter.zookeeper.sessionTimeout=1234"))
-			log := filepath.Join(home, "logs", "node", "node.log")
-			testkit.Eventually(t, "the node's running line", 30*time.Second, func() bool { p.FailIfExited(t); return testkit.FileContains(log, otterstub.NodeRunning) }, p.Out.Bytes)
-			s := otterstub.StartLine(t, p, 30*time.Second)
-			for k, v := range map[string]string{"nid": "4", "java.rmi.server.hostname": "10.9.8.7", "appName": "otter-node", "user.dir": filepath.Join(home, "bin")} {
-				if s.Sysprops[k] != v {
-					t.Errorf("system property %s = %q, want %q", k, s.Sysprops[k], v)
-				}
-			}
-			if _, ok := s.Sysprops["otter.conf"]; ok {
-				t.Error("the node got -Dotter.conf; startup.sh gives it none")
-			}
-			if got := s.Conf["otter.manager.address"]; got != "otter-manager-0.otter-manager:1099" {
-				t.Errorf("otter.manager.address = %q: the rendered file must come first on the classpath", got)
-			}
-			if got := s.Conf["otter.zookeeper.sessionTimeout"]; got != "1234" {
-				t.Errorf("otter.zookeeper.sessionTimeout = %q, want the environment's 1234", got)
-			}
-			for _, d := range []string{"htdocs", "download", "logs/node"} {
-				if st, err := os.Stat(filepath.Join(home, d)); err != nil || !st.IsDir() {
-					t.Errorf("%s: %v", d, err)
-				}
-			}
-			if _, err := os.Stat(filepath.Join(home, "logs", "node", "registered-4")); err != nil {
-				t.Error(err)
-			}
-			if code := p.Stop(t, 30*time.Second); code != 143 {
-				t.Errorf("exit after TERM = %d, want 143", code)
-			}
-			if !testkit.FileContains(log, otterstub.NodeDown) {
-				t.Error("the shutdown hook did not finish")
-			}
-		})
-	}
-}
-
 // TestStartupShOptionsOnRealJDKs pastes startup.sh's 64-bit and 32-bit
 // JAVA_OPTS (and its debug flags) into JAVA_OPTIONS: both roles start on
-// JDK 17 and 25, and none of the removed flags reaches the JVM.
+// JDK 17 and 25 without a complaint from the JVM, none of the removed flags
+// reaches it, and the entrypoint's own GC log is written. The node finds
+// the rendered otter.properties before conf/'s on the classpath.
+// (Launches through the whole entrypoint are otter_test.go's end-to-end
+// tests.)
 func TestStartupShOptionsOnRealJDKs(t *testing.T) {
 	cases := map[string]string{"64-bit": testkit.StartupSh64, "32-bit": testkit.StartupSh32, "64-bit+debug": testkit.StartupSh64 + " " + testkit.StartupShDebug}
 	for _, jdk := range testkit.JDKs(t) {
@@ -316,27 +192,37 @@ func TestStartupShOptionsOnRealJDKs(t *testing.T) {
 				t.Run(jdk.Name+"/"+name+"/"+role, func(t *testing.T) {
 					root := t.TempDir()
 					home := otterstub.Home(t, role, filepath.Join(root, role))
-					set := map[string]string{}
+					// The node's address exists only in the rendered file.
+					set := map[string]string{"otter.manager.address": "rendered-only:1099"}
 					if role == "manager" {
 						ports := testkit.FreePorts(t, 2)
 						set = map[string]string{"otter.port": strconv.Itoa(ports[0]), "otter.communication.manager.port": strconv.Itoa(ports[1])}
 					}
 					rendered := renderInto(t, role, home, filepath.Join(root, "render"), set)
 					c, warns, err := Build(detectReal(t, jdk), Options{Role: otter.Role(role), OtterHome: home, RenderDir: filepath.Dir(rendered), RenderedFile: rendered,
-						Nid: 1, JavaOptions: opts, MaxMemRatio: 75})
+						Nid: 1, Settings: Settings{JavaOptions: opts, MaxMemRatio: 75}})
 					if err != nil {
 						t.Fatal(err)
 					}
 					if len(warns) == 0 {
 						t.Error("no warnings for startup.sh's legacy flags")
 					}
-					p := startCommand(t, c, os.Environ())
+					p := startCommand(t, c, append(os.Environ(), "otter.zookeeper.sessionTimeout=1234"))
 					running, log := otterstub.ManagerRunning, filepath.Join(home, otterstub.ManagerLog)
 					if role == "node" {
 						running, log = otterstub.NodeRunning, filepath.Join(home, otterstub.NodeLog)
 					}
 					testkit.Eventually(t, "the running line", 60*time.Second, func() bool { p.FailIfExited(t); return testkit.FileContains(log, running) }, p.Out.Bytes)
 					s := otterstub.StartLine(t, p, 30*time.Second)
+					if role == "node" {
+						if got := s.Conf["otter.manager.address"]; got != set["otter.manager.address"] {
+							t.Errorf("otter.manager.address = %q: the rendered file must come first on the classpath", got)
+						}
+						// Otter's placeholder rules: a variable named like a key wins.
+						if got := s.Conf["otter.zookeeper.sessionTimeout"]; got != "1234" {
+							t.Errorf("otter.zookeeper.sessionTimeout = %q, want the environment's 1234", got)
+						}
+					}
 					for _, a := range s.InputArguments {
 						if strings.Contains(a, "PermSize") || strings.Contains(a, "CMS") || strings.Contains(a, "ConcMarkSweep") || a == "-Xnoagent" {
 							t.Errorf("a removed flag reached the JVM: %s", a)
@@ -344,6 +230,9 @@ func TestStartupShOptionsOnRealJDKs(t *testing.T) {
 					}
 					if out := string(p.Out.Bytes()); complaint.MatchString(out) {
 						t.Errorf("the JVM complained:\n%s", out)
+					}
+					if st, err := os.Stat(filepath.Join(home, "logs", "gc", "gc.log")); err != nil || st.Size() == 0 {
+						t.Errorf("GC log: %v", err)
 					}
 					if code := p.Stop(t, 30*time.Second); code != 143 {
 						t.Errorf("exit after TERM = %d, want 143", code)

@@ -2,6 +2,8 @@ package jvm
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -35,15 +37,23 @@ type legacyRule struct {
 	name    string // -XX option name; or, for other arguments, the exact argument or prefix ending in ':' or '='
 	gone    int
 	act     action
-	to      string // rename: the new -XX name; replace: the new argument
+	to      string // rename: the new -XX name; fraction: the new -XX percentage name; replace: the new argument
 	history string // what JDKs do with it (for the warning)
 	instead string // advice for a dropped flag
+	// fold (act gcLog) records what the flag asks of the GC log; nil for
+	// flags whose effect -Xlog always has (PrintGCCause, PrintGCID).
+	fold func(g *gcLogFlags, o xxOption, arg string)
+
+	// For the table test only:
 	// quietUntil: below this major the JDK takes the flag without a word
 	// although it has no effect (e.g. -Xdebug), so the table test can only
 	// check that it starts.
 	quietUntil int
 	example    string // an argument for the table test; "{dir}" is a temporary directory
 }
+
+// quietOnEveryJDK is quietUntil for a flag every JDK takes without a word.
+const quietOnEveryJDK = math.MaxInt
 
 // legacyXX (the -XX options, by name) and legacyOther (other arguments,
 // exact like "-Xincgc" or by prefix like "-Xloggc:") index legacyTable; both
@@ -92,22 +102,22 @@ var legacyTable = []legacyRule{
 	{name: "TraceClassUnloading", gone: 17, act: replace, to: "-Xlog:class+unload=info", history: "replaced by unified logging in JDK 9, rejected since 17", example: "-XX:+TraceClassUnloading"},
 
 	// The GC-log family: JDK 9 replaced it with unified logging (-Xlog).
-	{name: "PrintGC", gone: 9, act: gcLog, history: "converted with a warning since JDK 9", example: "-XX:+PrintGC"},
-	{name: "PrintGCDetails", gone: 9, act: gcLog, history: "converted with a warning since JDK 9", example: "-XX:+PrintGCDetails"},
-	{name: "PrintGCDateStamps", gone: 9, act: gcLog, history: "rejected since JDK 9", example: "-XX:+PrintGCDateStamps"},
-	{name: "PrintGCTimeStamps", gone: 9, act: gcLog, history: "rejected since JDK 9", example: "-XX:+PrintGCTimeStamps"},
+	{name: "PrintGC", gone: 9, act: gcLog, fold: (*gcLogFlags).setBasic, history: "converted with a warning since JDK 9", example: "-XX:+PrintGC"},
+	{name: "PrintGCDetails", gone: 9, act: gcLog, fold: (*gcLogFlags).setDetails, history: "converted with a warning since JDK 9", example: "-XX:+PrintGCDetails"},
+	{name: "PrintGCDateStamps", gone: 9, act: gcLog, fold: (*gcLogFlags).setDate, history: "rejected since JDK 9", example: "-XX:+PrintGCDateStamps"},
+	{name: "PrintGCTimeStamps", gone: 9, act: gcLog, fold: (*gcLogFlags).setUptime, history: "rejected since JDK 9", example: "-XX:+PrintGCTimeStamps"},
 	{name: "PrintGCCause", gone: 9, act: gcLog, history: "rejected since JDK 9 (the cause is always logged)", example: "-XX:+PrintGCCause"},
 	{name: "PrintGCID", gone: 9, act: gcLog, history: "rejected since JDK 9 (the id is always logged)", example: "-XX:+PrintGCID"},
-	{name: "UseGCLogFileRotation", gone: 9, act: gcLog, history: "rejected since JDK 9", example: "-XX:+UseGCLogFileRotation"},
-	{name: "NumberOfGCLogFiles", gone: 9, act: gcLog, history: "rejected since JDK 9", example: "-XX:NumberOfGCLogFiles=5"},
-	{name: "GCLogFileSize", gone: 9, act: gcLog, history: "rejected since JDK 9", example: "-XX:GCLogFileSize=10m"},
-	{name: "PrintTenuringDistribution", gone: 9, act: gcLog, to: "gc+age=trace", history: "rejected since JDK 9", example: "-XX:+PrintTenuringDistribution"},
-	{name: "PrintGCApplicationStoppedTime", gone: 9, act: gcLog, to: "safepoint", history: "rejected since JDK 9", example: "-XX:+PrintGCApplicationStoppedTime"},
-	{name: "PrintGCApplicationConcurrentTime", gone: 9, act: gcLog, to: "safepoint", history: "rejected since JDK 9", example: "-XX:+PrintGCApplicationConcurrentTime"},
-	{name: "PrintHeapAtGC", gone: 9, act: gcLog, to: "gc+heap=debug", history: "rejected since JDK 9", example: "-XX:+PrintHeapAtGC"},
-	{name: "PrintAdaptiveSizePolicy", gone: 9, act: gcLog, to: "gc+ergo*=debug", history: "rejected since JDK 9", example: "-XX:+PrintAdaptiveSizePolicy"},
-	{name: "PrintReferenceGC", gone: 9, act: gcLog, to: "gc+ref=debug", history: "rejected since JDK 9", example: "-XX:+PrintReferenceGC"},
-	{name: "-Xloggc:", gone: 9, act: gcLog, history: "converted with a warning since JDK 9", example: "-Xloggc:{dir}/gc.log"},
+	{name: "UseGCLogFileRotation", gone: 9, act: gcLog, fold: (*gcLogFlags).setRotate, history: "rejected since JDK 9", example: "-XX:+UseGCLogFileRotation"},
+	{name: "NumberOfGCLogFiles", gone: 9, act: gcLog, fold: (*gcLogFlags).setCount, history: "rejected since JDK 9", example: "-XX:NumberOfGCLogFiles=5"},
+	{name: "GCLogFileSize", gone: 9, act: gcLog, fold: (*gcLogFlags).setSize, history: "rejected since JDK 9", example: "-XX:GCLogFileSize=10m"},
+	{name: "PrintTenuringDistribution", gone: 9, act: gcLog, fold: tag("gc+age=trace"), history: "rejected since JDK 9", example: "-XX:+PrintTenuringDistribution"},
+	{name: "PrintGCApplicationStoppedTime", gone: 9, act: gcLog, fold: tag("safepoint"), history: "rejected since JDK 9", example: "-XX:+PrintGCApplicationStoppedTime"},
+	{name: "PrintGCApplicationConcurrentTime", gone: 9, act: gcLog, fold: tag("safepoint"), history: "rejected since JDK 9", example: "-XX:+PrintGCApplicationConcurrentTime"},
+	{name: "PrintHeapAtGC", gone: 9, act: gcLog, fold: tag("gc+heap=debug"), history: "rejected since JDK 9", example: "-XX:+PrintHeapAtGC"},
+	{name: "PrintAdaptiveSizePolicy", gone: 9, act: gcLog, fold: tag("gc+ergo*=debug"), history: "rejected since JDK 9", example: "-XX:+PrintAdaptiveSizePolicy"},
+	{name: "PrintReferenceGC", gone: 9, act: gcLog, fold: tag("gc+ref=debug"), history: "rejected since JDK 9", example: "-XX:+PrintReferenceGC"},
+	{name: "-Xloggc:", gone: 9, act: gcLog, fold: (*gcLogFlags).setFile, history: "converted with a warning since JDK 9", example: "-Xloggc:{dir}/gc.log"},
 
 	// Other arguments.
 	{name: "-Xincgc", gone: 9, history: "rejected since JDK 9", instead: "nothing", example: "-Xincgc"},
@@ -118,7 +128,7 @@ var legacyTable = []legacyRule{
 	{name: "-Xdebug", gone: 9, history: "a no-op, deprecated in JDK 22", instead: "JAVA_DEBUG=true (a -agentlib:jdwp agent)", quietUntil: 22, example: "-Xdebug"},
 	{name: "-Xnoagent", gone: 9, history: "a no-op, rejected by recent JDKs (25)", instead: "JAVA_DEBUG=true (a -agentlib:jdwp agent)", quietUntil: 22, example: "-Xnoagent"},
 	{name: "-Djava.compiler=", gone: 21, history: "obsolete since JDK 21", instead: "-Xint if the interpreter is really wanted", example: "-Djava.compiler=NONE"},
-	{name: "-Xrunjdwp:", gone: 9, act: jdwp, history: "the old agent syntax; its address=<port> listens on localhost only since JDK 9", quietUntil: 1 << 30, example: "-Xrunjdwp:transport=dt_socket,address=127.0.0.1:0,server=y,suspend=n"},
+	{name: "-Xrunjdwp:", gone: 9, act: jdwp, history: "the old agent syntax; its address=<port> listens on localhost only since JDK 9", quietUntil: quietOnEveryJDK, example: "-Xrunjdwp:transport=dt_socket,address=127.0.0.1:0,server=y,suspend=n"},
 }
 
 func indexRules(table []legacyRule) (map[string]legacyRule, []legacyRule) {
@@ -210,36 +220,30 @@ type gcLogFlags struct {
 	extra                   []string
 }
 
-func (g *gcLogFlags) add(r legacyRule, o xxOption, arg string) {
-	on := o.sign != '-'
-	switch {
-	case r.name == "-Xloggc:":
-		g.file = strings.TrimPrefix(arg, "-Xloggc:")
-	case arg == "-verbose:gc":
-		g.verbose = true
-	case r.name == "PrintGC":
-		g.basic = on
-	case r.name == "PrintGCDetails":
-		g.details = on
-	case r.name == "PrintGCDateStamps":
-		g.date = on
-	case r.name == "PrintGCTimeStamps":
-		g.uptime = on
-	case r.name == "UseGCLogFileRotation":
-		g.rotate = on
-	case r.name == "NumberOfGCLogFiles":
-		g.count = o.value
-	case r.name == "GCLogFileSize":
-		g.size = o.value
-	case r.to != "" && on:
-		for _, t := range g.extra {
-			if t == r.to {
-				return
-			}
+// The folds of the GC-log family's rows: a flag's sign turns its setting
+// on or off.
+func (g *gcLogFlags) setBasic(o xxOption, _ string)   { g.basic = o.sign != '-' }
+func (g *gcLogFlags) setDetails(o xxOption, _ string) { g.details = o.sign != '-' }
+func (g *gcLogFlags) setDate(o xxOption, _ string)    { g.date = o.sign != '-' }
+func (g *gcLogFlags) setUptime(o xxOption, _ string)  { g.uptime = o.sign != '-' }
+func (g *gcLogFlags) setRotate(o xxOption, _ string)  { g.rotate = o.sign != '-' }
+func (g *gcLogFlags) setCount(o xxOption, _ string)   { g.count = o.value }
+func (g *gcLogFlags) setSize(o xxOption, _ string)    { g.size = o.value }
+func (g *gcLogFlags) setFile(_ xxOption, arg string)  { g.file = strings.TrimPrefix(arg, "-Xloggc:") }
+func (g *gcLogFlags) setVerbose(xxOption, string)     { g.verbose = true }
+
+// tag is the fold of a flag that adds a tag set to the -Xlog option when on.
+func tag(tags string) func(*gcLogFlags, xxOption, string) {
+	return func(g *gcLogFlags, o xxOption, _ string) {
+		if o.sign != '-' && !slices.Contains(g.extra, tags) {
+			g.extra = append(g.extra, tags)
 		}
-		g.extra = append(g.extra, r.to)
 	}
 }
+
+// verboseGC is the rule for -verbose:gc, which is fine on every JDK but
+// joins the GC-log family when any of it is folded (one -Xlog for all).
+var verboseGC = legacyRule{name: "-verbose:gc", gone: 9, act: gcLog, fold: (*gcLogFlags).setVerbose, history: foldedIntoXlog}
 
 // xlog returns the -Xlog option equivalent to the gathered JDK 8 flags, or ""
 // when they log nothing.
@@ -306,125 +310,155 @@ type translated struct {
 }
 
 // translate drops or rewrites every argument the JDK of the given major
-// rejects or ignores, folds the GC-log family into one -Xlog, keeps the last
-// collector the user selected, and warns once per changed argument.
+// rejects or ignores, folds the GC-log family into one -Xlog (where the
+// family's first argument was), keeps the last collector the user
+// selected, and warns once per changed argument.
 func translate(args []string, major int) translated {
 	var t translated
+	withVerbose := foldsGCLog(args, major)
 	out := make([]string, 0, len(args))
-	warn := func(arg, repl, msg string) {
-		t.warnings = append(t.warnings, Warning{Flag: arg, Replacement: repl, Message: msg})
-	}
 	var (
-		g    gcLogFlags
-		gcAt = -1
-		// the folded arguments, each with the start of its warning
-		folded []struct{ arg, why string }
+		g      gcLogFlags
+		gcAt   = -1 // where the -Xlog goes in out
+		folded []Warning
 	)
-	// -verbose:gc joins the GC-log family when any of it is folded.
-	hasGCFamily := false
 	for _, a := range args {
-		if r, _, ok := lookupRule(a); ok && r.act == gcLog && major >= r.gone {
-			hasGCFamily = true
-			break
-		}
-	}
-	for _, a := range args {
-		r, o, ok := lookupRule(a)
-		if a == "-verbose:gc" && hasGCFamily {
-			r, ok = legacyRule{name: a, act: gcLog, gone: 9, history: foldedIntoXlog}, true
-		}
-		if !ok || major < r.gone {
+		r, o, ok := ruleFor(a, major, withVerbose)
+		if !ok {
 			out = append(out, a)
 			continue
 		}
 		why := fmt.Sprintf("JAVA_OPTIONS: %s is obsolete on JDK %d (%s); ", a, major, r.history)
-		switch r.act {
-		case drop:
-			warn(a, "", why+"dropped (replacement: "+r.instead+")")
-		case rename:
-			// "Don't use the old collector" says nothing about the new one:
-			// turning a collector off is dropped, not renamed.
-			if o.sign == '-' && collectors[r.to] != "" {
-				warn(a, "", why+"dropped")
-				continue
+		if r.act == gcLog {
+			if r.fold != nil {
+				r.fold(&g, o, a)
 			}
-			n := o
-			n.name = r.to
-			out = append(out, n.String())
-			warn(a, n.String(), why+"replaced by "+n.String())
-		case fraction:
-			d, err := strconv.ParseFloat(o.value, 64)
-			if err != nil || d <= 0 {
-				warn(a, "", why+"dropped (its value is not a positive number); use -XX:"+r.to+" instead")
-				continue
-			}
-			n := "-XX:" + r.to + "=" + strconv.FormatFloat(100/d, 'f', -1, 64)
-			out = append(out, n)
-			warn(a, n, why+"replaced by "+n)
-		case replace:
-			if o.sign == '-' {
-				warn(a, "", why+"dropped")
-				continue
-			}
-			out = append(out, r.to)
-			warn(a, r.to, why+"replaced by "+r.to)
-		case jdwp:
-			n := jdwpAgent(strings.TrimPrefix(a, "-Xrunjdwp:"))
-			out = append(out, n)
-			warn(a, n, why+"replaced by "+n)
-		case gcLog:
-			g.add(r, o, a)
-			folded = append(folded, struct{ arg, why string }{a, why})
+			folded = append(folded, Warning{Flag: a, Message: why})
 			if gcAt < 0 {
 				gcAt = len(out)
-				out = append(out, "") // filled in below
 			}
+			continue
 		}
+		w := translateOne(r, o, a, why)
+		if w.Replacement != "" {
+			out = append(out, w.Replacement)
+		}
+		t.warnings = append(t.warnings, w)
 	}
 	if gcAt >= 0 {
 		x := g.xlog()
-		for _, f := range folded {
-			if x == "" {
-				warn(f.arg, "", f.why+"dropped (the GC-log flags given log nothing)")
-			} else {
-				warn(f.arg, x, f.why+"replaced by "+x)
-			}
-		}
-		if x == "" {
-			out = append(out[:gcAt], out[gcAt+1:]...)
-		} else {
-			out[gcAt] = x
+		t.warnings = append(t.warnings, foldGCLog(folded, x)...)
+		if x != "" {
+			out = slices.Insert(out, gcAt, x)
 			if g.file != "" {
 				t.dirs = append(t.dirs, dirOf(g.file))
 			}
 		}
 	}
-	out = keepLastCollector(out, &t)
-	for _, a := range out {
-		if strings.HasPrefix(a, "-agentlib:jdwp") || strings.HasPrefix(a, "-Xrunjdwp") {
-			t.hasJDWP = true
-		}
-		if p, ok := strings.CutPrefix(a, "-Xloggc:"); ok && major < 9 {
-			t.dirs = append(t.dirs, dirOf(p))
-		}
-		// The JVM does not create these directories, and finds out only at the crash.
-		if p, ok := strings.CutPrefix(a, "-XX:HeapDumpPath="); ok && p != "" {
-			if strings.HasSuffix(p, ".hprof") {
-				p = dirOf(p)
-			}
-			t.dirs = append(t.dirs, p)
-		}
-		if p, ok := strings.CutPrefix(a, "-XX:ErrorFile="); ok && p != "" {
-			t.dirs = append(t.dirs, dirOf(p))
-		}
-	}
+	out, dropped := keepLastCollector(out)
+	t.warnings = append(t.warnings, dropped...)
+	t.dirs = append(t.dirs, writableDirs(out, major)...)
+	t.hasJDWP = slices.ContainsFunc(out, func(a string) bool {
+		return strings.HasPrefix(a, "-agentlib:jdwp") || strings.HasPrefix(a, "-Xrunjdwp")
+	})
 	t.args = out
 	return t
 }
 
+// ruleFor finds the rule that changes arg on JDK major, if any; with
+// withVerbose, -verbose:gc joins the GC-log family.
+func ruleFor(arg string, major int, withVerbose bool) (legacyRule, xxOption, bool) {
+	r, o, ok := lookupRule(arg)
+	if arg == "-verbose:gc" && withVerbose {
+		r, ok = verboseGC, true
+	}
+	if !ok || major < r.gone {
+		return legacyRule{}, o, false
+	}
+	return r, o, true
+}
+
+// foldsGCLog reports whether args hold a GC-log flag that JDK major needs
+// folded into -Xlog.
+func foldsGCLog(args []string, major int) bool {
+	return slices.ContainsFunc(args, func(a string) bool {
+		r, _, ok := ruleFor(a, major, false)
+		return ok && r.act == gcLog
+	})
+}
+
+// translateOne applies a rule other than gcLog to arg: the warning's
+// Replacement is what replaces arg ("" = dropped). why starts the message.
+func translateOne(r legacyRule, o xxOption, arg, why string) Warning {
+	replaced := func(n string) Warning { return Warning{Flag: arg, Replacement: n, Message: why + "replaced by " + n} }
+	dropped := func(how string) Warning { return Warning{Flag: arg, Message: why + how} }
+	switch r.act {
+	case rename:
+		// "Don't use the old collector" says nothing about the new one:
+		// turning a collector off is dropped, not renamed.
+		if o.sign == '-' && collectors[r.to] != "" {
+			return dropped("dropped")
+		}
+		n := o
+		n.name = r.to
+		return replaced(n.String())
+	case fraction:
+		d, err := strconv.ParseFloat(o.value, 64)
+		if err != nil || d <= 0 {
+			return dropped("dropped (its value is not a positive number); use -XX:" + r.to + " instead")
+		}
+		return replaced("-XX:" + r.to + "=" + strconv.FormatFloat(100/d, 'f', -1, 64))
+	case replace:
+		if o.sign == '-' {
+			return dropped("dropped")
+		}
+		return replaced(r.to)
+	case jdwp:
+		return replaced(jdwpAgent(strings.TrimPrefix(arg, "-Xrunjdwp:")))
+	}
+	return dropped("dropped (replacement: " + r.instead + ")")
+}
+
+// foldGCLog completes the warnings of the folded GC-log arguments (each
+// holding the start of its message) now that their -Xlog x is known; ""
+// means they log nothing and are dropped.
+func foldGCLog(folded []Warning, x string) []Warning {
+	for i := range folded {
+		if x == "" {
+			folded[i].Message += "dropped (the GC-log flags given log nothing)"
+		} else {
+			folded[i].Replacement = x
+			folded[i].Message += "replaced by " + x
+		}
+	}
+	return folded
+}
+
+// writableDirs lists the directories that args write files into and the
+// JVM does not create (it finds out only when it writes, e.g. at the
+// crash): -Xloggc's below JDK 9, -XX:HeapDumpPath's and -XX:ErrorFile's.
+func writableDirs(args []string, major int) []string {
+	var dirs []string
+	for _, a := range args {
+		if p, ok := strings.CutPrefix(a, "-Xloggc:"); ok && major < 9 {
+			dirs = append(dirs, dirOf(p))
+		}
+		if p, ok := strings.CutPrefix(a, "-XX:HeapDumpPath="); ok && p != "" {
+			if strings.HasSuffix(p, ".hprof") {
+				p = dirOf(p)
+			}
+			dirs = append(dirs, p)
+		}
+		if p, ok := strings.CutPrefix(a, "-XX:ErrorFile="); ok && p != "" {
+			dirs = append(dirs, dirOf(p))
+		}
+	}
+	return dirs
+}
+
 // keepLastCollector drops every collector selection but those of the
 // collector the user selected last: two collectors stop the JVM.
-func keepLastCollector(args []string, t *translated) []string {
+func keepLastCollector(args []string) ([]string, []Warning) {
 	last := ""
 	for _, a := range args {
 		if o, ok := parseXX(a); ok && o.sign == '+' && collectors[o.name] != "" {
@@ -432,18 +466,19 @@ func keepLastCollector(args []string, t *translated) []string {
 		}
 	}
 	if last == "" {
-		return args
+		return args, nil
 	}
-	out := args[:0:0]
+	var out []string
+	var warnings []Warning
 	for _, a := range args {
 		if o, ok := parseXX(a); ok && o.sign == '+' && collectors[o.name] != "" && collectors[o.name] != last {
-			t.warnings = append(t.warnings, Warning{Flag: a, Message: fmt.Sprintf(
+			warnings = append(warnings, Warning{Flag: a, Message: fmt.Sprintf(
 				"JAVA_OPTIONS: %s selects a second garbage collector, which stops the JVM; dropped, keeping the last one selected (%s)", a, last)})
 			continue
 		}
 		out = append(out, a)
 	}
-	return out
+	return out, warnings
 }
 
 // jdwpAgent rewrites -Xrunjdwp options as -agentlib:jdwp, listening on all
@@ -459,6 +494,10 @@ func jdwpAgent(opts string) string {
 	return "-agentlib:jdwp=" + strings.Join(parts, ",")
 }
 
+// dirOf is the directory part of a file name, as written. Unlike
+// filepath.Dir it does not clean the result: the kernel resolves
+// /a/b/../gc.log only when /a/b exists, so MakeDirs must create /a/b/..
+// (and with it /a/b), not the lexically cleaned /a.
 func dirOf(p string) string {
 	i := strings.LastIndexByte(p, '/')
 	switch {

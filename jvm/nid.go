@@ -12,7 +12,7 @@ import (
 // the trailing ordinal of the host name (a StatefulSet pod otter-node-3 has
 // ordinal 3; the first label of a dotted name is used) plus OTTER_NID_OFFSET
 // (default 1, since Otter's ids start at 1 and ordinals at 0). Neither is an
-// *Error with ExitCode() 78 that says how to set it.
+// *exit.Error with code 78 that says how to set it.
 func Nid(getenv func(string) (string, bool), hostname string) (int, error) {
 	if v, ok := getenv("OTTER_NID"); ok && strings.TrimSpace(v) != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(v))

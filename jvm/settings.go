@@ -25,7 +25,7 @@ func (s Settings) Validate() []string {
 }
 
 // numberProblems checks the ratios and, when withPort, JAVA_DEBUG_PORT;
-// Validate and Build share it.
+// Validate and Build share it (Build checks the port only with JAVA_DEBUG).
 func (s Settings) numberProblems(withPort bool) []string {
 	var p []string
 	if s.MaxMemRatio < 0 || s.MaxMemRatio > 100 {
@@ -40,11 +40,5 @@ func (s Settings) numberProblems(withPort bool) []string {
 	return p
 }
 
-// Apply copies the settings into o.
-func (s Settings) Apply(o *Options) {
-	o.JavaOptions = s.JavaOptions
-	o.MaxMemRatio = s.MaxMemRatio
-	o.InitialMemRatio = s.InitialMemRatio
-	o.Debug = s.Debug
-	o.DebugPort = s.DebugPort
-}
+// Apply sets o's Settings to s.
+func (s Settings) Apply(o *Options) { o.Settings = s }

@@ -81,20 +81,15 @@ func ReadFile(path string) (*Snapshot, error) {
 	return s, nil
 }
 
+// readBounded reads the file at path as os.ReadFile does, but fails with
+// ErrFormat rather than read more than MaxFileSize bytes.
 func readBounded(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRead, err)
 	}
 	defer f.Close()
-	// Size the buffer from the file (32 KiB by default) so one read does;
-	// ReadAll's doubling would allocate twice as much per scrape.
-	size := int64(512)
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
-		size = min(fi.Size(), MaxFileSize) + 1
-	}
-	b := make([]byte, 0, size)
-	b, err = readAllInto(b, io.LimitReader(f, MaxFileSize+1))
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrRead, path, err)
 	}
@@ -102,23 +97,6 @@ func readBounded(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrFormat, path, MaxFileSize)
 	}
 	return b, nil
-}
-
-// readAllInto appends r's content to b until EOF.
-func readAllInto(b []byte, r io.Reader) ([]byte, error) {
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
 }
 
 // Parse parses the bytes of an hsperfdata file (format version 2).

@@ -289,6 +289,19 @@ func TestReadFile(t *testing.T) {
 	}
 }
 
+func TestReadFileTooLarge(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "huge")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(p, MaxFileSize+1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadFile(p); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("ReadFile(%d bytes) = %v; want ErrFormat saying it is too large", MaxFileSize+1, err)
+	}
+}
+
 func TestSummarizeFixtures(t *testing.T) {
 	all := fixtures(t)
 	cases := []struct {

@@ -1,6 +1,7 @@
 package hsperf
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -67,63 +68,112 @@ var gcNames = map[string]string{
 	"G1 stop-the-world full collections": "G1 Old Generation",
 }
 
-// poolNames gives the MXBean pool names per collector family: eden,
-// survivor, old.
-func poolNames(policy string, collector0 string) (eden, survivor, old string, ok bool) {
+// Bounds of the numbered counters Summarize looks for. HotSpot publishes a
+// few generations with a few spaces each, and a few collectors; the bound
+// on spaces also keeps a malformed file's space count from making
+// Summarize loop for long.
+const (
+	maxGenerations = 8  // sun.gc.generation.<n>
+	maxSpaces      = 16 // sun.gc.generation.<n>.space.<m>
+	maxCollectors  = 8  // sun.gc.collector.<n>
+)
+
+// heapLayout is what the collector family says about its heap: the MXBean
+// names of its pools and how its generations add up to the heap's maximum.
+type heapLayout struct {
+	// eden, survivor and old name generation 0's eden, generation 0's
+	// survivor spaces and generation 1, as the MXBeans do; all "" when
+	// the family is not one of those named in layoutOf.
+	eden, survivor, old string
+	// disjointGenerations: the heap's maximum is the sum of the
+	// generations' (Serial, Parallel). Otherwise each generation reports
+	// the whole heap's maximum (G1, ZGC, Shenandoah).
+	disjointGenerations bool
+	g1                  bool
+	// zgc17: JDK 17's ZGC, whose one space (in generation 1) is "ZHeap".
+	zgc17 bool
+}
+
+// layoutOf tells the collector family from the GC policy's and the
+// collectors' names.
+func layoutOf(s *Snapshot) heapLayout {
+	policy, _ := s.String("sun.gc.policy.name")
+	c0 := collectorName(s, 0)
+	l := heapLayout{zgc17: strings.HasPrefix(collectorName(s, 2), "Z ")}
 	switch {
 	case policy == "GarbageFirst":
-		return "G1 Eden Space", "G1 Survivor Space", "G1 Old Gen", true
+		l.eden, l.survivor, l.old = "G1 Eden Space", "G1 Survivor Space", "G1 Old Gen"
+		l.g1 = true
 	case strings.HasPrefix(policy, "Copy:"):
-		return "Eden Space", "Survivor Space", "Tenured Gen", true
+		l.eden, l.survivor, l.old = "Eden Space", "Survivor Space", "Tenured Gen"
+		l.disjointGenerations = true
 	case strings.HasPrefix(policy, "ParScav:"):
-		return "PS Eden Space", "PS Survivor Space", "PS Old Gen", true
-	case strings.HasPrefix(collector0, "ZGC "):
-		return "ZGC Young Generation", "ZGC Young Generation", "ZGC Old Generation", true
+		l.eden, l.survivor, l.old = "PS Eden Space", "PS Survivor Space", "PS Old Gen"
+		l.disjointGenerations = true
+	case strings.HasPrefix(c0, "ZGC "):
+		l.eden, l.survivor, l.old = "ZGC Young Generation", "ZGC Young Generation", "ZGC Old Generation"
 	}
-	return "", "", "", false
+	return l
+}
+
+// poolName names the pool of space (of generation gen, named genName)
+// like the MXBeans do.
+func (l heapLayout) poolName(gen int, genName, space string) string {
+	if l.old != "" {
+		switch {
+		case gen == 0 && space == "eden":
+			return l.eden
+		case gen == 0 && (space == "s0" || space == "s1"):
+			return l.survivor
+		case gen == 1:
+			return l.old
+		}
+	}
+	switch {
+	case genName == "Heap": // Shenandoah
+		return "Shenandoah"
+	case gen == 1 && l.zgc17:
+		return "ZHeap"
+	}
+	if space == "" {
+		return genName
+	}
+	return genName + " " + space
 }
 
 // Summarize computes the exported figures from a snapshot. Missing
 // counters count as absent, never as an error.
 func Summarize(s *Snapshot) JVM {
 	var j JVM
-	policy, _ := s.String("sun.gc.policy.name")
-	c0, _ := s.String("sun.gc.collector.0.name")
-	eden, survivor, old, known := poolNames(policy, c0)
-	zgc17 := strings.HasPrefix(collectorName(s, 2), "Z ") // JDK 17's ZGC: one space, in generation 1
+	l := layoutOf(s)
+	j.Pools, j.Heap = heapPools(s, l)
+	j.Heap.Max = heapMax(s, l)
+	var metaspace []Pool
+	j.NonHeap, metaspace = nonHeap(s)
+	j.Pools = append(j.Pools, metaspace...)
+	j.GCs = collectors(s)
+	threads(s, &j)
+	classes(s, &j)
+	j.Version, _ = s.String("java.property.java.vm.version")
+	j.Vendor, _ = s.String("java.property.java.vm.vendor")
+	j.Runtime, _ = s.String("java.property.java.vm.name")
+	return j
+}
 
-	// Heap pools: every space of every generation, named like the MXBeans.
-	pools := map[string]*Pool{}
-	var order []string
-	add := func(name string, u Usage) {
-		p, ok := pools[name]
-		if !ok {
-			p = &Pool{Name: name}
-			pools[name] = p
-			order = append(order, name)
-		}
-		p.Used += u.Used
-		p.Committed += u.Committed
-		if p.Max < u.Max {
-			p.Max = u.Max
-		}
-	}
-	var genMaxSum, genMaxMax, oldMax int64
-	for g := 0; g < 8; g++ {
+// heapPools returns every space of every generation as a pool named like
+// the MXBeans (spaces of one name, such as G1's or ZGC's young ones, add
+// up into one pool), and the heap's used and committed bytes.
+func heapPools(s *Snapshot, l heapLayout) ([]Pool, Usage) {
+	var pools []Pool
+	var heap Usage
+	for g := range maxGenerations {
 		gp := "sun.gc.generation." + strconv.Itoa(g) + "."
 		gname, ok := s.String(gp + "name")
 		if !ok {
 			continue
 		}
-		if m, ok := s.Long(gp + "maxCapacity"); ok {
-			genMaxSum += m
-			genMaxMax = max(genMaxMax, m)
-			if g == 1 {
-				oldMax = m
-			}
-		}
 		spaces, _ := s.Long(gp + "spaces")
-		for sp := int64(0); sp < spaces && sp < 16; sp++ {
+		for sp := int64(0); sp < spaces && sp < maxSpaces; sp++ {
 			pp := gp + "space." + strconv.FormatInt(sp, 10) + "."
 			sname, _ := s.String(pp + "name")
 			used, ok := s.Long(pp + "used")
@@ -132,51 +182,95 @@ func Summarize(s *Snapshot) JVM {
 			}
 			capacity, _ := s.Long(pp + "capacity")
 			maxc, _ := s.Long(pp + "maxCapacity")
-			j.Heap.Used += used
-			j.Heap.Committed += capacity
-			add(poolName(known, g, sname, gname, eden, survivor, old, zgc17), Usage{used, capacity, maxc})
+			heap.Used += used
+			heap.Committed += capacity
+			pools = addToPool(pools, l.poolName(g, gname, sname), Usage{used, capacity, maxc})
 		}
 	}
-	// Serial and Parallel generations are disjoint: the heap's maximum is
-	// their sum. G1, ZGC and Shenandoah report the whole heap's maximum
-	// in each generation (G1 pads the young one); take the old one's.
-	switch {
-	case strings.HasPrefix(policy, "Copy:") || strings.HasPrefix(policy, "ParScav:"):
-		j.Heap.Max = genMaxSum
-	case policy == "GarbageFirst" && oldMax > 1<<20:
-		// JDK 17's G1 pads its counters by a word (jstat shows 8 bytes
-		// too many); the heap's maximum is a multiple of the region size
-		// (at least 1 MiB).
-		j.Heap.Max = oldMax &^ (1<<20 - 1)
-	case oldMax > 0:
-		j.Heap.Max = oldMax
-	default:
-		j.Heap.Max = genMaxMax
-	}
-	for _, n := range order {
-		j.Pools = append(j.Pools, *pools[n])
-	}
+	return pools, heap
+}
 
-	// Non-heap: Metaspace includes the compressed class space.
-	j.NonHeap.Max = -1
+// addToPool adds u to the pool called name, appending the pool if it is
+// new. A pool's maximum is the largest of its spaces' (and at least 0).
+func addToPool(pools []Pool, name string, u Usage) []Pool {
+	i := slices.IndexFunc(pools, func(p Pool) bool { return p.Name == name })
+	if i < 0 {
+		pools = append(pools, Pool{Name: name})
+		i = len(pools) - 1
+	}
+	p := &pools[i]
+	p.Used += u.Used
+	p.Committed += u.Committed
+	p.Max = max(p.Max, u.Max)
+	return pools
+}
+
+// heapMax is the heap's maximum: the sum of the generations' when they are
+// disjoint, otherwise the old generation's (G1 pads the young one's), or
+// failing that the largest generation's.
+func heapMax(s *Snapshot, l heapLayout) int64 {
+	var sum, largest, old int64
+	for g := range maxGenerations {
+		gp := "sun.gc.generation." + strconv.Itoa(g) + "."
+		if _, ok := s.String(gp + "name"); !ok {
+			continue
+		}
+		if m, ok := s.Long(gp + "maxCapacity"); ok {
+			sum += m
+			largest = max(largest, m)
+			if g == 1 {
+				old = m
+			}
+		}
+	}
+	switch {
+	case l.disjointGenerations:
+		return sum
+	case l.g1 && old > 1<<20:
+		return g1HeapMax(old)
+	case old > 0:
+		return old
+	}
+	return largest
+}
+
+// g1HeapMax undoes JDK 17's G1 padding its counters by a word (jstat shows
+// 8 bytes too many): the heap's maximum is a multiple of the region size,
+// which is at least 1 MiB.
+func g1HeapMax(oldMax int64) int64 {
+	return oldMax &^ (1<<20 - 1)
+}
+
+// nonHeap is Metaspace (which includes the compressed class space; its Max
+// is -1 when the counter is missing), and the Metaspace and Compressed
+// Class Space pools. hsperfdata has no code-cache sizes.
+func nonHeap(s *Snapshot) (Usage, []Pool) {
+	area := Usage{Max: -1}
+	var pools []Pool
 	if used, ok := s.Long("sun.gc.metaspace.used"); ok {
 		capacity, _ := s.Long("sun.gc.metaspace.capacity")
 		maxc, ok := s.Long("sun.gc.metaspace.maxCapacity")
 		if !ok {
 			maxc = -1
 		}
-		j.NonHeap = Usage{used, capacity, maxc}
-		j.Pools = append(j.Pools, Pool{"Metaspace", Usage{used, capacity, maxc}})
+		area = Usage{used, capacity, maxc}
+		pools = append(pools, Pool{"Metaspace", area})
 	}
 	if used, ok := s.Long("sun.gc.compressedclassspace.used"); ok {
 		capacity, _ := s.Long("sun.gc.compressedclassspace.capacity")
 		maxc, _ := s.Long("sun.gc.compressedclassspace.maxCapacity")
-		j.Pools = append(j.Pools, Pool{"Compressed Class Space", Usage{used, capacity, maxc}})
+		pools = append(pools, Pool{"Compressed Class Space", Usage{used, capacity, maxc}})
 	}
+	return area, pools
+}
 
-	// Collectors: invocations and time in ticks, as jstat's YGC/YGCT...
+// collectors lists the collectors with their invocations and time (in
+// ticks of sun.os.hrt.frequency), as jstat's YGC/YGCT... do, named like the
+// GarbageCollectorMXBeans where the name is known.
+func collectors(s *Snapshot) []GC {
+	var gcs []GC
 	freq, _ := s.Long("sun.os.hrt.frequency")
-	for c := 0; c < 8; c++ {
+	for c := range maxCollectors {
 		cp := "sun.gc.collector." + strconv.Itoa(c) + "."
 		cname, ok := s.String(cp + "name")
 		if !ok {
@@ -192,54 +286,32 @@ func Summarize(s *Snapshot) JVM {
 		if freq > 0 {
 			secs = float64(ticks) / float64(freq)
 		}
-		j.GCs = append(j.GCs, GC{Name: name, Count: n, Seconds: secs})
+		gcs = append(gcs, GC{Name: name, Count: n, Seconds: secs})
 	}
+	return gcs
+}
 
-	// Threads.
+// threads fills j's thread counts.
+func threads(s *Snapshot, j *JVM) {
 	var ok1, ok2, ok3 bool
 	j.ThreadsLive, ok1 = s.Long("java.threads.live")
 	j.ThreadsDaemon, ok2 = s.Long("java.threads.daemon")
 	j.ThreadsPeak, ok3 = s.Long("java.threads.livePeak")
 	j.ThreadsStarted, _ = s.Long("java.threads.started")
 	j.HasThreads = ok1 && ok2 && ok3
+}
 
-	// Classes, as jstat -class: loaded = loaded + shared loaded.
-	loaded, okL := s.Long("java.cls.loadedClasses")
+// classes fills j's class counts as jstat -class does: loaded counts the
+// classes loaded from the shared archive too.
+func classes(s *Snapshot, j *JVM) {
+	loaded, ok := s.Long("java.cls.loadedClasses")
 	sharedLoaded, _ := s.Long("java.cls.sharedLoadedClasses")
 	unloaded, _ := s.Long("java.cls.unloadedClasses")
 	sharedUnloaded, _ := s.Long("java.cls.sharedUnloadedClasses")
-	j.HasClasses = okL
+	j.HasClasses = ok
 	j.ClassesLoadedTotal = loaded + sharedLoaded
 	j.ClassesUnloadedTotal = unloaded + sharedUnloaded
 	j.ClassesLoaded = j.ClassesLoadedTotal - j.ClassesUnloadedTotal
-
-	j.Version, _ = s.String("java.property.java.vm.version")
-	j.Vendor, _ = s.String("java.property.java.vm.vendor")
-	j.Runtime, _ = s.String("java.property.java.vm.name")
-	return j
-}
-
-func poolName(known bool, gen int, space, genName, eden, survivor, old string, zgc17 bool) string {
-	if known {
-		switch {
-		case gen == 0 && space == "eden":
-			return eden
-		case gen == 0 && (space == "s0" || space == "s1"):
-			return survivor
-		case gen == 1:
-			return old
-		}
-	}
-	switch {
-	case genName == "Heap": // Shenandoah
-		return "Shenandoah"
-	case gen == 1 && zgc17: // ZGC, JDK 17
-		return "ZHeap"
-	}
-	if space == "" {
-		return genName
-	}
-	return genName + " " + space
 }
 
 func collectorName(s *Snapshot, i int) string {
