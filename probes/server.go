@@ -99,7 +99,7 @@ type Server struct {
 	stopping    bool
 	stopSig     syscall.Signal
 	isReady     bool
-	readyOnce   bool // the check passed once since the child started
+	everReady   bool // the check passed once since the child started
 	checked     bool // a check ran since the child started
 	lastErr     error
 	lastAt      time.Time
@@ -159,7 +159,7 @@ func NewServer(cfg Config, log *zap.Logger, now func() time.Time) (*Server, erro
 // CheckListen checks an ENTRYPOINT_LISTEN value: [host]:port, or empty or
 // off to disable the server.
 func CheckListen(listen string) error {
-	if Disabled(listen) {
+	if ListenDisabled(listen) {
 		return nil
 	}
 	if _, _, err := net.SplitHostPort(listen); err != nil {
@@ -168,8 +168,9 @@ func CheckListen(listen string) error {
 	return nil
 }
 
-// Disabled reports whether an ENTRYPOINT_LISTEN value turns the server off.
-func Disabled(listen string) bool {
+// ListenDisabled reports whether an ENTRYPOINT_LISTEN value turns the
+// server off.
+func ListenDisabled(listen string) bool {
 	l := strings.TrimSpace(listen)
 	return l == "" || strings.EqualFold(l, "off")
 }
@@ -182,11 +183,11 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // starts the child: it also marks where the log check starts reading.
 // With Listen disabled it does nothing.
 func (s *Server) Start() error {
-	if Disabled(s.cfg.Listen) {
+	if ListenDisabled(s.cfg.Listen) {
 		close(s.done)
 		return nil
 	}
-	if b, ok := s.check.(beginner); ok {
+	if b, ok := s.check.(baseliner); ok {
 		if err := b.Begin(); err != nil {
 			s.log.Warn("readiness check cannot read its log file yet; will keep trying", zap.String("check", s.check.Name()), zap.Error(err))
 		}
@@ -246,7 +247,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) ChildStarted(pid int, at time.Time) {
 	s.mu.Lock()
 	s.phase, s.pid, s.startedAt = phaseRunning, pid, at
-	s.isReady, s.checked, s.lastErr, s.readyOnce = false, false, nil, false
+	s.isReady, s.checked, s.lastErr, s.everReady = false, false, nil, false
 	s.mu.Unlock()
 	select {
 	case s.kick <- struct{}{}:
@@ -301,9 +302,9 @@ const startupCheckInterval = time.Second
 
 func (s *Server) nextCheckIn() time.Duration {
 	s.mu.Lock()
-	readyOnce := s.readyOnce
+	everReady := s.everReady
 	s.mu.Unlock()
-	if !readyOnce && s.cfg.ReadyInterval > startupCheckInterval {
+	if !everReady && s.cfg.ReadyInterval > startupCheckInterval {
 		return startupCheckInterval
 	}
 	return s.cfg.ReadyInterval
@@ -338,7 +339,7 @@ func (s *Server) runCheck(ctx context.Context) {
 	was := s.isReady
 	s.checked, s.lastErr, s.lastAt, s.lastTook = true, err, end, end.Sub(start)
 	s.isReady = err == nil && !s.stopping
-	s.readyOnce = s.readyOnce || s.isReady
+	s.everReady = s.everReady || s.isReady
 	switch {
 	case s.isReady && !was:
 		s.log.Info("ready", zap.String("check", s.check.Name()), zap.Duration("since_start", end.Sub(s.startedAt)))
