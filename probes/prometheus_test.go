@@ -47,7 +47,7 @@ func TestARealPrometheusScrapesUs(t *testing.T) {
 	var mu sync.Mutex
 	var accepts, served []string
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.Handler().ServeHTTP(w, r)
+		s.handler.ServeHTTP(w, r)
 		mu.Lock()
 		accepts = append(accepts, r.Header.Get("Accept"))
 		served = append(served, w.Header().Get("Content-Type"))
