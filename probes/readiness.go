@@ -46,17 +46,14 @@ const startupCheckInterval = time.Second
 
 func (s *Server) readinessLoop(ctx context.Context) {
 	defer close(s.done)
-	timer := time.NewTimer(s.nextCheckIn())
-	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.kick:
-		case <-timer.C:
+		case <-s.after(s.nextCheckIn()):
 		}
 		s.runCheck(ctx)
-		timer.Reset(s.nextCheckIn())
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"syscall"
@@ -94,34 +93,80 @@ func TestNoneCheckIsReadyOnceTheChildRuns(t *testing.T) {
 	}
 }
 
+// fakeTimers stands in for time.After in the readiness loop: the loop
+// reports each wait it asks for on asked, and its timer fires when the test
+// sends on fire.
+type fakeTimers struct {
+	asked chan time.Duration
+	fire  chan time.Time
+}
+
+func newFakeTimers() *fakeTimers {
+	return &fakeTimers{asked: make(chan time.Duration, 100), fire: make(chan time.Time)}
+}
+
+func (f *fakeTimers) after(d time.Duration) <-chan time.Time {
+	f.asked <- d
+	return f.fire
+}
+
+// next is the wait the loop asks for next (after it finished a check).
+func (f *fakeTimers) next(t *testing.T) time.Duration {
+	t.Helper()
+	select {
+	case d := <-f.asked:
+		return d
+	case <-time.After(15 * time.Second):
+		t.Fatal("the readiness loop asked for no timer")
+		return 0
+	}
+}
+
 // TestFirstReadinessDoesNotWaitAWholeInterval: with a long
 // ENTRYPOINT_READY_INTERVAL, the check runs every second until it first
 // passes, then only at the interval.
 func TestFirstReadinessDoesNotWaitAWholeInterval(t *testing.T) {
 	check := &switchCheck{err: errors.New("not yet")}
-	s, _ := newTestServer(t, Config{Listen: "127.0.0.1:0", Ready: check, ReadyInterval: time.Hour})
+	s, clk := newTestServer(t, Config{Listen: "127.0.0.1:0", Ready: check, ReadyInterval: time.Hour})
+	timers := newFakeTimers()
+	s.after = timers.after
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Shutdown(context.Background()) })
-	s.ChildStarted(os.Getpid(), time.Now())
 	checks := func() int {
 		check.mu.Lock()
 		defer check.mu.Unlock()
 		return check.n
 	}
-	// The first check at the start, a second one a second later: with a
-	// 1 h interval that only happens if start-up checks are frequent.
-	testkit.Eventually(t, "a second start-up check", 15*time.Second, func() bool { return checks() >= 2 }, nil)
+	if d := timers.next(t); d != time.Second {
+		t.Fatalf("first wait before the child runs = %s; want the 1s start-up interval", d)
+	}
+	s.ChildStarted(os.Getpid(), clk.now()) // kicks a check at once
+	if d := timers.next(t); d != time.Second || checks() != 1 {
+		t.Fatalf("after the start: %d checks, then a wait of %s; want 1 check, then 1s", checks(), d)
+	}
+	timers.fire <- clk.now() // the 1s timer: the check fails again
+	if d := timers.next(t); d != time.Second || checks() != 2 {
+		t.Fatalf("after a failed start-up check: %d checks, then a wait of %s; want 2, then 1s", checks(), d)
+	}
 	check.set(nil)
-	testkit.Eventually(t, "readiness once the check passes", 15*time.Second, func() bool {
-		code, _ := get(t, s.handler, "/readyz")
-		return code == http.StatusOK
-	}, nil)
-	after := checks()
-	time.Sleep(2500 * time.Millisecond) // no condition to wait on: the absence of checks is the point
-	if n := checks(); n != after {
-		t.Errorf("%d more checks within 2.5 s of being ready with a 1 h interval", n-after)
+	timers.fire <- clk.now()
+	if d := timers.next(t); d != time.Hour || checks() != 3 {
+		t.Fatalf("after the first pass: %d checks, then a wait of %s; want 3, then the 1h interval", checks(), d)
+	}
+	expect(t, s.handler, "/readyz", 200, "ok")
+	// Failing later does not bring the 1s interval back: it was ready once.
+	check.set(errors.New("gone"))
+	timers.fire <- clk.now()
+	if d := timers.next(t); d != time.Hour || checks() != 4 {
+		t.Fatalf("after a later failure: %d checks, then a wait of %s; want 4, then 1h", checks(), d)
+	}
+	expect(t, s.handler, "/readyz", 503, "gone")
+	// A new child starts the 1s start-up interval again.
+	s.ChildStarted(os.Getpid(), clk.now())
+	if d := timers.next(t); d != time.Second || checks() != 5 {
+		t.Fatalf("after a restart: %d checks, then a wait of %s; want 5, then 1s", checks(), d)
 	}
 }
 

@@ -60,6 +60,9 @@ type Server struct {
 	log   *zap.Logger
 	now   func() time.Time
 	check Check
+	// after is the readiness loop's timer (time.After); tests replace it
+	// to drive the loop without waiting.
+	after func(time.Duration) <-chan time.Time
 
 	handler  http.Handler
 	registry *prometheus.Registry
@@ -102,7 +105,8 @@ func NewServer(cfg Config, log *zap.Logger, now func() time.Time) (*Server, erro
 	if err := CheckListen(cfg.Listen); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, now: now, check: cfg.Ready, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &Server{cfg: cfg, log: log, now: now, check: cfg.Ready, after: time.After,
+		kick: make(chan struct{}, 1), done: make(chan struct{})}
 	if s.check == nil {
 		s.check = noneCheck{}
 	}

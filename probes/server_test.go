@@ -114,8 +114,16 @@ func TestDisabledServerStillObserves(t *testing.T) {
 	if err := s.Start(); err != nil || s.Addr() != "" {
 		t.Fatalf("Start = %v, Addr %q", err, s.Addr())
 	}
-	s.ChildStarted(1, clk.now())
-	s.ChildExited(supervisor.ExitStatus{Code: 0}, clk.now())
+	s.ChildStarted(1234, clk.now())
+	expect(t, s.handler, "/livez", 200, "child running (pid 1234)")
+	if m := scrape(t, s.handler, ""); !strings.Contains(m, "otter_entrypoint_child_up 1\n") {
+		t.Errorf("child_up is not 1 while the child runs:\n%s", grep(m, "child_up"))
+	}
+	s.ChildExited(supervisor.ExitStatus{Code: 3}, clk.now())
+	expect(t, s.handler, "/livez", 503, "child exited with code 3")
+	if st := s.snapshot(); st.phase != phaseExited || st.exit.Code != 3 || st.pid != 1234 {
+		t.Errorf("state after ChildExited = %+v", st)
+	}
 	if err := s.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
