@@ -143,14 +143,21 @@ func TestMissingPerfDataWarnsOnce(t *testing.T) {
 	}
 }
 
-func TestOpenMetricsWhenAsked(t *testing.T) {
+// TestMetricsFormats: OpenMetrics when asked for, else the classic text
+// format; never compressed, even when the scraper offers gzip as
+// Prometheus does.
+func TestMetricsFormats(t *testing.T) {
 	s, _ := newTestServer(t, Config{Listen: "off"})
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0")
+	req.Header.Set("Accept-Encoding", "gzip")
 	s.handler.ServeHTTP(rec, req)
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/openmetrics-text") || !strings.HasSuffix(rec.Body.String(), "# EOF\n") {
 		t.Errorf("Content-Type %q, body ends %q", ct, tail(rec.Body.String(), 20))
+	}
+	if ce := rec.Header().Get("Content-Encoding"); ce != "" {
+		t.Errorf("Content-Encoding %q; want none", ce)
 	}
 	rec = httptest.NewRecorder()
 	s.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
