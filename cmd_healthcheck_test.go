@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/internal/testkit"
 	"otter-entrypoint/probes"
 	"otter-entrypoint/supervisor"
 )
@@ -43,11 +44,11 @@ func TestHealthcheckAgainstARunningServer(t *testing.T) {
 	if code, out := run("readyz"); code != exit.Failure || !strings.Contains(out, "503") {
 		t.Errorf("healthcheck readyz before the child runs = %d %q; want 1 with the 503", code, out)
 	}
-	s.ChildStarted(1, time.Now())
-	s.RunCheckNow(context.Background())
-	if code, out := run("readyz"); code != exit.OK {
-		t.Errorf("healthcheck readyz when ready = %d %q; want 0", code, out)
-	}
+	s.ChildStarted(1, time.Now()) // runs the check (none) at once
+	testkit.Eventually(t, "healthcheck readyz to exit 0 once the child runs", 15*time.Second, func() bool {
+		code, _ := run("readyz")
+		return code == exit.OK
+	}, nil)
 	s.StopRequested(15, time.Now())
 	if code, _ := run("readyz"); code != exit.Failure {
 		t.Errorf("healthcheck readyz while stopping = %d; want 1", code)

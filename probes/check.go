@@ -1,6 +1,7 @@
-// Package probes serves the entrypoint's /livez, /readyz and /metrics, runs
-// Otter's readiness check, and waits for Otter's dependencies before java
-// starts.
+// Package probes serves the entrypoint's /livez, /readyz and /metrics (the
+// supervisor's state, the java child's process figures and the JVM's
+// hsperfdata figures), runs Otter's readiness check, and holds the
+// healthcheck client that asks a running entrypoint.
 package probes
 
 import (
@@ -27,9 +28,9 @@ type Check interface {
 	Check(ctx context.Context) error
 }
 
-// beginner is implemented by checks that need a starting point taken before
+// baseliner is implemented by checks that need a starting point taken before
 // the child starts (the log check skips lines written before it).
-type beginner interface{ Begin() error }
+type baseliner interface{ Begin() error }
 
 // DefaultCheckTimeout bounds one check.
 const DefaultCheckTimeout = 2 * time.Second

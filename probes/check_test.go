@@ -139,7 +139,7 @@ func TestLogCheckOnlyCountsLinesWrittenAfterBegin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chk.(beginner).Begin()
+	chk.(baseliner).Begin()
 	ctx := context.Background()
 	if err := chk.Check(ctx); err == nil {
 		t.Fatal("an old line made the check pass")
@@ -164,7 +164,7 @@ func TestLogCheckFileCreatedLaterAndRotated(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "node.log")
 	chk, _ := ParseCheck("log:"+p+":running now", "")
-	chk.(beginner).Begin()
+	chk.(baseliner).Begin()
 	if err := chk.Check(context.Background()); err == nil {
 		t.Fatal("passed with no file")
 	}

@@ -14,7 +14,7 @@ import (
 // it from inside the container: ":9779" and "0.0.0.0:9779" (and "[::]:9779")
 // become 127.0.0.1:9779.
 func ClientAddress(listen string) (string, error) {
-	if Disabled(listen) {
+	if ListenDisabled(listen) {
 		return "", settingErrorf("ENTRYPOINT_LISTEN=%q: the probes server is off, so there is nothing to ask", listen)
 	}
 	host, port, err := net.SplitHostPort(strings.TrimSpace(listen))

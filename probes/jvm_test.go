@@ -250,10 +250,10 @@ func TestJVMMetricsAgreeWithJstat(t *testing.T) {
 			p.command(t, "gc")
 			pid := p.cmd.Process.Pid
 			s := watching(t, pid)
-			before, _ := scrapeFamilies(t, s.Handler())
+			before, _ := scrapeFamilies(t, s.handler)
 			gc := jstat(t, home, "-gc", pid)
 			cls := jstat(t, home, "-class", pid)
-			after, text := scrapeFamilies(t, s.Handler())
+			after, text := scrapeFamilies(t, s.handler)
 
 			if v, _ := value(after, "otter_entrypoint_jvm_perfdata_available"); v != 1 {
 				t.Fatalf("perfdata not available:\n%s", grep(text, "jvm"))
@@ -355,7 +355,7 @@ func TestPromtoolOnAScrapeWithoutJava(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.SignalForwarded(15)
-	_, text := scrapeFamilies(t, s.Handler())
+	_, text := scrapeFamilies(t, s.handler)
 	checkWithPromtool(t, text)
 }
 
@@ -365,13 +365,13 @@ func TestPromtoolOnAScrapeWithoutJava(t *testing.T) {
 func TestPerfDataGoesAwayWithTheJVM(t *testing.T) {
 	p := startPerfProbe(t, jdkHome(t, 17))
 	s := watching(t, p.cmd.Process.Pid)
-	mfs, _ := scrapeFamilies(t, s.Handler())
+	mfs, _ := scrapeFamilies(t, s.handler)
 	if v, _ := value(mfs, "otter_entrypoint_jvm_perfdata_available"); v != 1 {
 		t.Fatal("perfdata not available with a live JVM")
 	}
 	p.stdin.Close()
 	_ = p.cmd.Wait()
-	mfs, text := scrapeFamilies(t, s.Handler())
+	mfs, text := scrapeFamilies(t, s.handler)
 	if v, ok := value(mfs, "otter_entrypoint_jvm_perfdata_available"); !ok || v != 0 {
 		t.Errorf("perfdata_available after the JVM exited = %v, %v", v, ok)
 	}
@@ -386,7 +386,7 @@ func TestPerfDataGoesAwayWithTheJVM(t *testing.T) {
 func TestNoPerfDataWithUsePerfDataOff(t *testing.T) {
 	p := startPerfProbe(t, testkit.AnyJDK(t).Home, "-XX:-UsePerfData")
 	s := watching(t, p.cmd.Process.Pid)
-	mfs, text := scrapeFamilies(t, s.Handler())
+	mfs, text := scrapeFamilies(t, s.handler)
 	if v, ok := value(mfs, "otter_entrypoint_jvm_perfdata_available"); !ok || v != 0 {
 		t.Errorf("perfdata_available = %v, %v", v, ok)
 	}
@@ -425,7 +425,7 @@ func BenchmarkMetricsLiveJVM(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		rec := newRecorder()
 		start := time.Now()
-		s.Handler().ServeHTTP(rec, req)
+		s.handler.ServeHTTP(rec, req)
 		durs = append(durs, time.Since(start))
 		if rec.code != 200 {
 			b.Fatalf("status %d", rec.code)

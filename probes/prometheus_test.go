@@ -47,7 +47,7 @@ func TestARealPrometheusScrapesUs(t *testing.T) {
 	var mu sync.Mutex
 	var accepts, served []string
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.Handler().ServeHTTP(w, r)
+		s.handler.ServeHTTP(w, r)
 		mu.Lock()
 		accepts = append(accepts, r.Header.Get("Accept"))
 		served = append(served, w.Header().Get("Content-Type"))
@@ -65,7 +65,7 @@ func TestARealPrometheusScrapesUs(t *testing.T) {
 	api := "http://127.0.0.1:" + strconv.Itoa(port)
 	prom := exec.Command(promBin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address=127.0.0.1:"+strconv.Itoa(port))
-	var promLog strings.Builder
+	var promLog testkit.SyncBuffer
 	prom.Stdout, prom.Stderr = &promLog, &promLog
 	if err := prom.Start(); err != nil {
 		t.Fatal(err)
@@ -92,18 +92,13 @@ func TestARealPrometheusScrapesUs(t *testing.T) {
 		v, err := strconv.ParseFloat(fmt.Sprint(res.Data.Result[0].Value[1]), 64)
 		return v, err == nil
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if v, ok := query(`up{job="otter"}`); ok && v == 1 {
-			if _, ok := query(`otter_entrypoint_child_up`); ok {
-				break
-			}
+	testkit.Eventually(t, "a successful scrape by Prometheus", 60*time.Second, func() bool {
+		if v, ok := query(`up{job="otter"}`); !ok || v != 1 {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Prometheus never scraped the server successfully; its log:\n%s", promLog.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		_, ok := query(`otter_entrypoint_child_up`)
+		return ok
+	}, promLog.Bytes)
 
 	for q, want := range map[string]float64{
 		`otter_entrypoint_signals_forwarded_total{signal="SIGQUIT"}`: 2,

@@ -7,21 +7,15 @@ import (
 	stdlog "log"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"otter-entrypoint/jvm/hsperf"
-	"otter-entrypoint/probes/promtext"
 	"otter-entrypoint/supervisor"
 )
 
@@ -29,9 +23,6 @@ import (
 const (
 	DefaultListen        = ":9779"
 	DefaultReadyInterval = 5 * time.Second
-	// perfDataGrace: a missing hsperfdata file is only worth a warning
-	// once the JVM has had this long to create it.
-	perfDataGrace = 15 * time.Second
 )
 
 // HTTP server limits: slow or stuck clients cannot hold the probes up.
@@ -41,7 +32,6 @@ const (
 	writeTimeout      = 15 * time.Second
 	idleTimeout       = 60 * time.Second
 	maxHeaderBytes    = 16 << 10
-	metricsInFlight   = 8
 )
 
 // Config configures the probes server.
@@ -63,14 +53,6 @@ type Config struct {
 	PerfDataDir string
 }
 
-type phase int
-
-const (
-	phaseWaiting phase = iota // the supervisor runs; the child is not started yet
-	phaseRunning
-	phaseExited
-)
-
 // Server serves /livez, /healthz, /readyz and /metrics and implements
 // supervisor.Observer, from which it learns the child's state.
 type Server struct {
@@ -78,35 +60,24 @@ type Server struct {
 	log   *zap.Logger
 	now   func() time.Time
 	check Check
+	// after is the readiness loop's timer (time.After); tests replace it
+	// to drive the loop without waiting.
+	after func(time.Duration) <-chan time.Time
 
-	handler http.Handler
-	srv     *http.Server
-	ln      net.Listener
+	handler  http.Handler
+	registry *prometheus.Registry
+	srv      *http.Server
+	ln       net.Listener
 
-	// metrics
-	signals                [65]atomic.Uint64 // by signal number
-	zombies, readyFailures atomic.Uint64
-	inFlight               chan struct{} // bounds concurrent scrapes
-	bootTime               func() float64
+	// Counters the Observer methods and the readiness loop update.
+	signalsForwarded *prometheus.CounterVec
+	zombiesReaped    prometheus.Counter
+	readyFailures    prometheus.Counter
 
-	kick chan struct{}
+	kick chan struct{} // runs a check at once (the child started)
 
-	mu          sync.Mutex
-	phase       phase
-	pid         int
-	startedAt   time.Time
-	exit        supervisor.ExitStatus
-	stopping    bool
-	stopSig     syscall.Signal
-	isReady     bool
-	readyOnce   bool // the check passed once since the child started
-	checked     bool // a check ran since the child started
-	lastErr     error
-	lastAt      time.Time
-	lastTook    time.Duration
-	perfPath    string // cached hsperfdata path for pid
-	perfPathPid int
-	perfWarned  int // pid the missing-file warning was logged for
+	mu sync.Mutex
+	st state
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -134,24 +105,16 @@ func NewServer(cfg Config, log *zap.Logger, now func() time.Time) (*Server, erro
 	if err := CheckListen(cfg.Listen); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, now: now, check: cfg.Ready, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &Server{cfg: cfg, log: log, now: now, check: cfg.Ready, after: time.After,
+		kick: make(chan struct{}, 1), done: make(chan struct{})}
 	if s.check == nil {
 		s.check = noneCheck{}
 	}
-	s.inFlight = make(chan struct{}, metricsInFlight)
-	s.bootTime = sync.OnceValue(func() float64 {
-		b, err := os.ReadFile("/proc/stat")
-		if err != nil {
-			return 0
-		}
-		bt, _ := parseBootTime(b)
-		return bt
-	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/livez", s.serveLivez)
 	mux.HandleFunc("/healthz", s.serveLivez)
 	mux.HandleFunc("/readyz", s.serveReadyz)
-	mux.HandleFunc("/metrics", s.serveMetrics)
+	mux.Handle("/metrics", s.metricsHandler())
 	s.handler = getOrHead(mux)
 	return s, nil
 }
@@ -159,7 +122,7 @@ func NewServer(cfg Config, log *zap.Logger, now func() time.Time) (*Server, erro
 // CheckListen checks an ENTRYPOINT_LISTEN value: [host]:port, or empty or
 // off to disable the server.
 func CheckListen(listen string) error {
-	if Disabled(listen) {
+	if ListenDisabled(listen) {
 		return nil
 	}
 	if _, _, err := net.SplitHostPort(listen); err != nil {
@@ -168,25 +131,23 @@ func CheckListen(listen string) error {
 	return nil
 }
 
-// Disabled reports whether an ENTRYPOINT_LISTEN value turns the server off.
-func Disabled(listen string) bool {
+// ListenDisabled reports whether an ENTRYPOINT_LISTEN value turns the
+// server off.
+func ListenDisabled(listen string) bool {
 	l := strings.TrimSpace(listen)
 	return l == "" || strings.EqualFold(l, "off")
 }
-
-// Handler is the server's HTTP handler (for tests and benchmarks).
-func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start listens (an error if the address is taken) and serves in the
 // background, and starts the readiness loop. Call it before the supervisor
 // starts the child: it also marks where the log check starts reading.
 // With Listen disabled it does nothing.
 func (s *Server) Start() error {
-	if Disabled(s.cfg.Listen) {
+	if ListenDisabled(s.cfg.Listen) {
 		close(s.done)
 		return nil
 	}
-	if b, ok := s.check.(beginner); ok {
+	if b, ok := s.check.(baseliner); ok {
 		if err := b.Begin(); err != nil {
 			s.log.Warn("readiness check cannot read its log file yet; will keep trying", zap.String("check", s.check.Name()), zap.Error(err))
 		}
@@ -245,8 +206,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // ChildStarted implements supervisor.Observer.
 func (s *Server) ChildStarted(pid int, at time.Time) {
 	s.mu.Lock()
-	s.phase, s.pid, s.startedAt = phaseRunning, pid, at
-	s.isReady, s.checked, s.lastErr, s.readyOnce = false, false, nil, false
+	s.st.phase, s.st.pid, s.st.startedAt = phaseRunning, pid, at
+	s.st.ready, s.st.checked, s.st.lastErr, s.st.everReady = false, false, nil, false
 	s.mu.Unlock()
 	select {
 	case s.kick <- struct{}{}:
@@ -257,187 +218,42 @@ func (s *Server) ChildStarted(pid int, at time.Time) {
 // ChildExited implements supervisor.Observer.
 func (s *Server) ChildExited(status supervisor.ExitStatus, at time.Time) {
 	s.mu.Lock()
-	s.phase, s.exit, s.isReady = phaseExited, status, false
+	s.st.phase, s.st.exit, s.st.ready = phaseExited, status, false
 	s.mu.Unlock()
 }
 
 // StopRequested implements supervisor.Observer: /readyz turns 503 at once.
 func (s *Server) StopRequested(sig syscall.Signal, at time.Time) {
 	s.mu.Lock()
-	s.stopping, s.stopSig, s.isReady = true, sig, false
+	s.st.stopping, s.st.stopSig, s.st.ready = true, sig, false
 	s.mu.Unlock()
 }
 
 // SignalForwarded implements supervisor.Observer.
 func (s *Server) SignalForwarded(sig syscall.Signal) {
-	if sig >= 1 && int(sig) < len(s.signals) {
-		s.signals[sig].Add(1)
-	}
+	s.signalsForwarded.WithLabelValues(sigName(sig)).Inc()
 }
 
 // OrphanReaped implements supervisor.Observer.
-func (s *Server) OrphanReaped(pid int) { s.zombies.Add(1) }
+func (s *Server) OrphanReaped(pid int) { s.zombiesReaped.Inc() }
 
-func (s *Server) readinessLoop(ctx context.Context) {
-	defer close(s.done)
-	timer := time.NewTimer(s.nextCheckIn())
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.kick:
-		case <-timer.C:
-		}
-		s.runCheck(ctx)
-		timer.Reset(s.nextCheckIn())
-	}
-}
-
-// startupCheckInterval is how often the readiness check runs until it has
-// passed once after the child started: a pod becomes ready about when Otter
-// does, not up to a whole ENTRYPOINT_READY_INTERVAL later.
-const startupCheckInterval = time.Second
-
-func (s *Server) nextCheckIn() time.Duration {
-	s.mu.Lock()
-	readyOnce := s.readyOnce
-	s.mu.Unlock()
-	if !readyOnce && s.cfg.ReadyInterval > startupCheckInterval {
-		return startupCheckInterval
-	}
-	return s.cfg.ReadyInterval
-}
-
-// runCheck runs the readiness check once if the child runs and no stop
-// has begun, and records the result.
-func (s *Server) runCheck(ctx context.Context) {
-	s.mu.Lock()
-	pid, run := s.pid, s.phase == phaseRunning && !s.stopping
-	s.mu.Unlock()
-	if !run {
-		return
-	}
-	cctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
-	start := s.now()
-	err := s.check.Check(cctx)
-	timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
-	cancel()
-	end := s.now()
-	if err != nil && timedOut {
-		err = fmt.Errorf("timed out after %s: %w", s.cfg.ReadyTimeout, err)
-	}
-	if err != nil {
-		s.readyFailures.Add(1)
-	}
+// snapshot is a copy of the child's state.
+func (s *Server) snapshot() state {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pid != pid || s.phase != phaseRunning {
-		return
-	}
-	was := s.isReady
-	s.checked, s.lastErr, s.lastAt, s.lastTook = true, err, end, end.Sub(start)
-	s.isReady = err == nil && !s.stopping
-	s.readyOnce = s.readyOnce || s.isReady
-	switch {
-	case s.isReady && !was:
-		s.log.Info("ready", zap.String("check", s.check.Name()), zap.Duration("since_start", end.Sub(s.startedAt)))
-	case !s.isReady && was:
-		s.log.Warn("not ready any more", zap.String("check", s.check.Name()), zap.Error(err))
-	}
+	return s.st
 }
 
-// RunCheckNow runs the readiness check at once (for tests and for callers
-// that know something changed).
-func (s *Server) RunCheckNow(ctx context.Context) { s.runCheck(ctx) }
-
 func (s *Server) serveLivez(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	ph, pid, exit := s.phase, s.pid, s.exit
-	s.mu.Unlock()
-	switch ph {
+	st := s.snapshot()
+	switch st.phase {
 	case phaseWaiting:
 		writeText(w, http.StatusOK, "ok: waiting for the child to start")
 	case phaseRunning:
-		writeText(w, http.StatusOK, fmt.Sprintf("ok: child running (pid %d)", pid))
+		writeText(w, http.StatusOK, fmt.Sprintf("ok: child running (pid %d)", st.pid))
 	default:
-		writeText(w, http.StatusServiceUnavailable, "child "+exit.String())
+		writeText(w, http.StatusServiceUnavailable, "child "+st.exit.String())
 	}
-}
-
-func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	ph, pid, exit, stopping, sig := s.phase, s.pid, s.exit, s.stopping, s.stopSig
-	checked, lastErr, lastAt, lastTook, ready, started := s.checked, s.lastErr, s.lastAt, s.lastTook, s.isReady, s.startedAt
-	s.mu.Unlock()
-	now := s.now()
-
-	type line struct {
-		ok   bool
-		name string
-		text string
-	}
-	var lines []line
-	switch ph {
-	case phaseWaiting:
-		lines = append(lines, line{false, "child", "not started yet"})
-	case phaseRunning:
-		lines = append(lines, line{true, "child", fmt.Sprintf("running (pid %d, for %s)", pid, now.Sub(started).Round(time.Second))})
-	default:
-		lines = append(lines, line{false, "child", exit.String()})
-	}
-	switch {
-	case !checked:
-		lines = append(lines, line{false, "check " + s.check.Name(), "has not run yet"})
-	case lastErr != nil:
-		lines = append(lines, line{false, "check " + s.check.Name(), fmt.Sprintf("failed %s ago: %v", now.Sub(lastAt).Round(time.Millisecond), lastErr)})
-	default:
-		lines = append(lines, line{true, "check " + s.check.Name(), fmt.Sprintf("passed %s ago in %s", now.Sub(lastAt).Round(time.Millisecond), lastTook.Round(time.Microsecond))})
-	}
-	if stopping {
-		lines = append(lines, line{false, "stopping", sigName(sig) + " received"})
-	} else {
-		lines = append(lines, line{true, "stopping", "no"})
-	}
-	code := http.StatusOK
-	if !ready {
-		code = http.StatusServiceUnavailable
-	}
-	if _, verbose := r.URL.Query()["verbose"]; verbose {
-		var b strings.Builder
-		for _, l := range lines {
-			mark := "[-]"
-			if l.ok {
-				mark = "[+]"
-			}
-			fmt.Fprintf(&b, "%s%s: %s\n", mark, l.name, l.text)
-		}
-		if ready {
-			b.WriteString("readyz check passed")
-		} else {
-			b.WriteString("readyz check failed")
-		}
-		writeText(w, code, b.String())
-		return
-	}
-	if ready {
-		writeText(w, code, "ok")
-		return
-	}
-	// The one-line reason: the first thing that is not ok, in order of
-	// importance (a stop beats a failing check).
-	reason := ""
-	if stopping {
-		reason = "stopping: " + sigName(sig) + " received"
-	} else {
-		for _, l := range lines {
-			if !l.ok {
-				reason = l.name + " " + l.text
-				break
-			}
-		}
-	}
-	writeText(w, code, "not ready: "+reason)
 }
 
 func writeText(w http.ResponseWriter, code int, text string) {
@@ -461,124 +277,6 @@ func getOrHead(next http.Handler) http.Handler {
 	})
 }
 
-// serveMetrics answers /metrics: Prometheus text, or OpenMetrics when the
-// scraper asks for it. More than metricsInFlight scrapes at once get 503.
-func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	select {
-	case s.inFlight <- struct{}{}:
-		defer func() { <-s.inFlight }()
-	default:
-		writeText(w, http.StatusServiceUnavailable, "too many scrapes in flight; try again")
-		return
-	}
-	format := promtext.Negotiate(r.Header.Get("Accept"))
-	body := s.gather(format)
-	h := w.Header()
-	h.Set("Content-Type", format.ContentType())
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
-}
-
-// gather writes every metric in format f. The gauges of the child's state
-// are read from the server's state at scrape time, so they can never
-// disagree with /livez and /readyz.
-func (s *Server) gather(f promtext.Format) []byte {
-	s.mu.Lock()
-	running, pid, started, ready, took := s.phase == phaseRunning, s.pid, s.startedAt, s.isReady, s.lastTook
-	s.mu.Unlock()
-	w := promtext.NewWriter(f)
-	w.Family("otter_entrypoint_build_info", promtext.Gauge, "Version of the entrypoint and of the Go that built it; always 1.")
-	w.Sample("otter_entrypoint_build_info", 1, "goversion", runtime.Version(), "version", s.cfg.Version)
-	w.Gauge("otter_entrypoint_child_up", "1 while the child (java) runs, else 0.", boolFloat(running))
-	startTime := 0.0
-	if !started.IsZero() {
-		startTime = float64(started.UnixNano()) / 1e9
-	}
-	w.Gauge("otter_entrypoint_child_start_time_seconds", "Start time of the child since the Unix epoch, in seconds (0 before it starts).", startTime)
-	w.Gauge("otter_entrypoint_ready", "1 while /readyz answers 200, else 0.", boolFloat(ready))
-	w.Gauge("otter_entrypoint_ready_check_duration_seconds", "How long the last readiness check took, in seconds.", took.Seconds())
-	w.Counter("otter_entrypoint_ready_check_failures_total", "Readiness checks that failed.", float64(s.readyFailures.Load()))
-	w.Counter("otter_entrypoint_zombies_reaped_total", "Processes other than the child that the entrypoint reaped.", float64(s.zombies.Load()))
-	w.Family("otter_entrypoint_signals_forwarded_total", promtext.Counter, "Signals forwarded to the child, by signal.")
-	for n := range s.signals {
-		if v := s.signals[n].Load(); v > 0 {
-			w.Sample("otter_entrypoint_signals_forwarded_total", float64(v), "signal", sigName(syscall.Signal(n)))
-		}
-	}
-
-	var snap *hsperf.Snapshot
-	if running {
-		snap = s.readPerfData(pid, started)
-	}
-	w.Gauge("otter_entrypoint_jvm_perfdata_available", "1 when the child's hsperfdata file could be read (jvm_* series present), else 0.", boolFloat(snap != nil))
-	if snap != nil {
-		hsperf.WriteMetrics(w, hsperf.Summarize(snap))
-	}
-	if running {
-		if st, err := readProcStat("/proc", strconv.Itoa(pid)); err == nil {
-			writeProcess(w, "otter_java_process", st, s.bootTime())
-		}
-	}
-	if st, err := readProcStat("/proc", "self"); err == nil {
-		writeProcess(w, "process", st, s.bootTime())
-	}
-	writeGo(w)
-	return w.Bytes()
-}
-
-// readPerfData reads the hsperfdata file of the running child pid, started
-// at started, or returns nil. A missing or unreadable file is logged once
-// per child, after the JVM had time to create it.
-func (s *Server) readPerfData(pid int, started time.Time) *hsperf.Snapshot {
-	s.mu.Lock()
-	path := ""
-	if s.perfPathPid == pid {
-		path = s.perfPath
-	}
-	s.mu.Unlock()
-	if path == "" {
-		path = FindPerfData(s.cfg.PerfDataDir, pid)
-	}
-	var (
-		snap *hsperf.Snapshot
-		err  error
-	)
-	if path != "" {
-		snap, err = hsperf.ReadFile(path)
-	} else {
-		err = fmt.Errorf("no %s/hsperfdata_*/%d file", s.cfg.PerfDataDir, pid)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err == nil {
-		s.perfPath, s.perfPathPid = path, pid
-		return snap
-	}
-	if s.perfPathPid == pid {
-		s.perfPath = "" // look again next time
-	}
-	if s.perfWarned != pid && s.now().Sub(started) >= perfDataGrace && !errors.Is(err, hsperf.ErrNotAccessible) {
-		s.perfWarned = pid
-		s.log.Warn("cannot read the JVM's hsperfdata; jvm_* metrics are absent (is java run with -XX:-UsePerfData or -XX:+PerfDisableSharedMem, or is /tmp read-only? give /tmp an emptyDir)",
-			zap.Int("pid", pid), zap.Error(err))
-	}
-	return nil
-}
-
-// FindPerfData returns the hsperfdata file of pid under dir
-// (dir/hsperfdata_<user>/<pid>, whatever the user), or "".
-func FindPerfData(dir string, pid int) string {
-	matches, _ := filepath.Glob(filepath.Join(dir, "hsperfdata_*", strconv.Itoa(pid)))
-	for _, m := range matches {
-		if fi, err := os.Stat(m); err == nil && fi.Mode().IsRegular() {
-			return m
-		}
-	}
-	return ""
-}
-
 // sigName is a signal's name with its SIG prefix ("SIGTERM"), or its number.
 func sigName(sig syscall.Signal) string {
 	n := supervisor.SignalName(sig)
@@ -588,16 +286,9 @@ func sigName(sig syscall.Signal) string {
 	return "SIG" + n
 }
 
-func boolFloat(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // stdLogAt is a standard-library logger that writes to log at level, for
-// net/http's own errors. (zap.IncreaseLevel would print a non-JSON error
-// line when the logger's level is already above level.)
+// net/http's and promhttp's own errors. (zap.IncreaseLevel would print a
+// non-JSON error line when the logger's level is already above level.)
 func stdLogAt(log *zap.Logger, level zapcore.Level) *stdlog.Logger {
 	l, err := zap.NewStdLogAt(log, level)
 	if err != nil { // only for an invalid level

@@ -3,25 +3,19 @@ package probes
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
-	"go.uber.org/zap/zaptest/observer"
 
-	"otter-entrypoint/internal/testkit"
 	"otter-entrypoint/supervisor"
 )
 
@@ -79,189 +73,21 @@ func newTestServer(t *testing.T, cfg Config) (*Server, *fakeClock) {
 	return s, clk
 }
 
-// TestReadinessStateMachine walks starting → ready → not ready → ready →
-// stop requested (readyz 503 while livez 200) → exited (livez 503).
-func TestReadinessStateMachine(t *testing.T) {
-	chk := &switchCheck{err: fmt.Errorf("connection refused")}
-	s, clk := newTestServer(t, Config{Listen: "off", Ready: chk})
-	h := s.Handler()
-	ctx := context.Background()
-
-	expect(t, h, "/livez", 200, "waiting for the child")
-	expect(t, h, "/healthz", 200, "waiting for the child")
-	expect(t, h, "/readyz", 503, "not ready: child not started yet")
-	s.RunCheckNow(ctx) // no child: the check must not run
-	if chk.n != 0 {
-		t.Fatalf("check ran %d times before the child started", chk.n)
-	}
-
-	s.ChildStarted(4242, clk.now())
-	expect(t, h, "/livez", 200, "pid 4242")
-	expect(t, h, "/readyz", 503, "has not run yet")
-	s.RunCheckNow(ctx)
-	expect(t, h, "/readyz", 503, "not ready: check switch failed 0s ago: connection refused")
-	expect(t, h, "/readyz?verbose", 503, "[+]child: running (pid 4242")
-	expect(t, h, "/readyz?verbose", 503, "[-]check switch: failed")
-
-	chk.set(nil)
-	clk.add(time.Second)
-	s.RunCheckNow(ctx)
-	expect(t, h, "/readyz", 200, "ok")
-	expect(t, h, "/readyz?verbose", 200, "[+]check switch: passed")
-	expect(t, h, "/readyz?verbose", 200, "readyz check passed")
-
-	chk.set(fmt.Errorf("status 503"))
-	s.RunCheckNow(ctx)
-	expect(t, h, "/readyz", 503, "status 503")
-	chk.set(nil)
-	s.RunCheckNow(ctx)
-	expect(t, h, "/readyz", 200, "ok")
-
-	s.StopRequested(syscall.SIGTERM, clk.now())
-	expect(t, h, "/readyz", 503, "not ready: stopping: SIGTERM received")
-	expect(t, h, "/livez", 200, "pid 4242")
-	runs := chk.n
-	s.RunCheckNow(ctx)
-	if chk.n != runs {
-		t.Error("the check ran after the stop began")
-	}
-	expect(t, h, "/readyz", 503, "stopping")
-
-	s.ChildExited(supervisor.ExitStatus{Code: 143}, clk.now())
-	expect(t, h, "/livez", 503, "child exited with code 143")
-	expect(t, h, "/healthz", 503, "exited")
-	expect(t, h, "/readyz", 503, "stopping")
-
-	metrics := scrape(t, h, "")
-	for _, want := range []string{"otter_entrypoint_ready 0", "otter_entrypoint_child_up 0", "otter_entrypoint_ready_check_failures_total 2",
-		"otter_entrypoint_child_start_time_seconds 1.7956944e+09"} {
-		if !strings.Contains(metrics, want+"\n") {
-			t.Errorf("metrics lack %q", want)
-		}
-	}
-}
-
-func TestNoneCheckIsReadyOnceTheChildRuns(t *testing.T) {
-	s, clk := newTestServer(t, Config{Listen: "127.0.0.1:0", ReadyInterval: time.Hour})
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown(context.Background())
-	base := "http://" + s.Addr()
-	if code := httpGet(t, base+"/readyz"); code != 503 {
-		t.Fatalf("readyz before start = %d", code)
-	}
-	s.ChildStarted(99, clk.now()) // kicks the loop: no need to wait an interval
-	testkit.Eventually(t, "readyz 200", 15*time.Second, func() bool { return httpGet(t, base+"/readyz") == 200 }, nil)
-	if m := scrape(t, s.Handler(), ""); !strings.Contains(m, "otter_entrypoint_ready 1\n") || !strings.Contains(m, "otter_entrypoint_child_up 1\n") {
-		t.Errorf("metrics after ready:\n%s", grep(m, "otter_entrypoint_"))
-	}
-}
-
 func TestOnlyGetAndHead(t *testing.T) {
 	s, _ := newTestServer(t, Config{Listen: "off"})
 	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions} {
 		rec := httptest.NewRecorder()
-		s.Handler().ServeHTTP(rec, httptest.NewRequest(m, "/livez", strings.NewReader("x")))
+		s.handler.ServeHTTP(rec, httptest.NewRequest(m, "/livez", strings.NewReader("x")))
 		if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET, HEAD" {
 			t.Errorf("%s /livez = %d (Allow %q); want 405", m, rec.Code, rec.Header().Get("Allow"))
 		}
 	}
 	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodHead, "/livez", nil))
+	s.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, "/livez", nil))
 	if rec.Code != 200 {
 		t.Errorf("HEAD /livez = %d", rec.Code)
 	}
-	expect(t, s.Handler(), "/nothing", 404, "")
-}
-
-func TestSignalsAndZombiesMetrics(t *testing.T) {
-	s, _ := newTestServer(t, Config{Listen: "off", Version: "1.2.3"})
-	s.SignalForwarded(syscall.SIGTERM)
-	s.SignalForwarded(syscall.SIGTERM)
-	s.SignalForwarded(syscall.SIGHUP)
-	s.OrphanReaped(10)
-	m := scrape(t, s.Handler(), "")
-	for _, want := range []string{
-		`otter_entrypoint_signals_forwarded_total{signal="SIGTERM"} 2`,
-		`otter_entrypoint_signals_forwarded_total{signal="SIGHUP"} 1`,
-		`otter_entrypoint_zombies_reaped_total 1`,
-		`otter_entrypoint_build_info{goversion="go`,
-		`version="1.2.3"} 1`,
-		`otter_entrypoint_jvm_perfdata_available 0`,
-		`go_goroutines `,
-		`go_memstats_heap_alloc_bytes `,
-	} {
-		if !strings.Contains(m, want) {
-			t.Errorf("metrics lack %q", want)
-		}
-	}
-	if strings.Contains(m, "otter_java_process_") || strings.Contains(m, "jvm_memory") {
-		t.Error("java series present with no child")
-	}
-}
-
-func TestJavaProcessMetricsFollowTheChild(t *testing.T) {
-	cmd := exec.Command("sleep", "30")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	s, clk := newTestServer(t, Config{Listen: "off"})
-	s.ChildStarted(cmd.Process.Pid, clk.now())
-	m := scrape(t, s.Handler(), "")
-	for _, want := range []string{"otter_java_process_cpu_seconds_total ", "otter_java_process_resident_memory_bytes ",
-		"otter_java_process_open_fds ", "otter_java_process_start_time_seconds "} {
-		if !strings.Contains(m, want) {
-			t.Errorf("metrics lack %q", want)
-		}
-	}
-	// A child that died without ChildExited yet: /metrics must still be 200.
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
-	code, _ := get(t, s.Handler(), "/metrics")
-	if code != 200 {
-		t.Fatalf("/metrics with a dead child = %d", code)
-	}
-}
-
-func TestMissingPerfDataWarnsOnce(t *testing.T) {
-	core, logs := observer.New(zap.WarnLevel)
-	clk := &fakeClock{t: time.Unix(1000, 0)}
-	s, err := NewServer(Config{Listen: "off", PerfDataDir: t.TempDir()}, zap.New(core), clk.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.ChildStarted(os.Getpid(), clk.now())
-	scrape(t, s.Handler(), "")
-	if n := logs.FilterMessageSnippet("hsperfdata").Len(); n != 0 {
-		t.Fatalf("%d warnings inside the grace period", n)
-	}
-	clk.add(perfDataGrace)
-	for range 3 {
-		if m := scrape(t, s.Handler(), ""); !strings.Contains(m, "otter_entrypoint_jvm_perfdata_available 0\n") {
-			t.Fatal("perfdata_available is not 0")
-		}
-	}
-	if n := logs.FilterMessageSnippet("hsperfdata").Len(); n != 1 {
-		t.Fatalf("%d warnings after 3 scrapes; want exactly 1", n)
-	}
-}
-
-func TestOpenMetricsWhenAsked(t *testing.T) {
-	s, _ := newTestServer(t, Config{Listen: "off"})
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0")
-	s.Handler().ServeHTTP(rec, req)
-	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/openmetrics-text") || !strings.HasSuffix(rec.Body.String(), "# EOF\n") {
-		t.Errorf("Content-Type %q, body ends %q", ct, tail(rec.Body.String(), 20))
-	}
-	rec = httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
-		t.Errorf("default Content-Type %q", ct)
-	}
+	expect(t, s.handler, "/nothing", 404, "")
 }
 
 func TestStartFailsWhenThePortIsTaken(t *testing.T) {
@@ -288,8 +114,16 @@ func TestDisabledServerStillObserves(t *testing.T) {
 	if err := s.Start(); err != nil || s.Addr() != "" {
 		t.Fatalf("Start = %v, Addr %q", err, s.Addr())
 	}
-	s.ChildStarted(1, clk.now())
-	s.ChildExited(supervisor.ExitStatus{Code: 0}, clk.now())
+	s.ChildStarted(1234, clk.now())
+	expect(t, s.handler, "/livez", 200, "child running (pid 1234)")
+	if m := scrape(t, s.handler, ""); !strings.Contains(m, "otter_entrypoint_child_up 1\n") {
+		t.Errorf("child_up is not 1 while the child runs:\n%s", grep(m, "child_up"))
+	}
+	s.ChildExited(supervisor.ExitStatus{Code: 3}, clk.now())
+	expect(t, s.handler, "/livez", 503, "child exited with code 3")
+	if st := s.snapshot(); st.phase != phaseExited || st.exit.Code != 3 || st.pid != 1234 {
+		t.Errorf("state after ChildExited = %+v", st)
+	}
 	if err := s.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -396,35 +230,4 @@ func tail(s string, n int) string {
 		return s
 	}
 	return s[len(s)-n:]
-}
-
-// TestFirstReadinessDoesNotWaitAWholeInterval: with a long
-// ENTRYPOINT_READY_INTERVAL, the check runs every second until it first
-// passes, then only at the interval.
-func TestFirstReadinessDoesNotWaitAWholeInterval(t *testing.T) {
-	check := &switchCheck{err: errors.New("not yet")}
-	s, _ := newTestServer(t, Config{Listen: "127.0.0.1:0", Ready: check, ReadyInterval: time.Hour})
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Shutdown(context.Background()) })
-	s.ChildStarted(os.Getpid(), time.Now())
-	checks := func() int {
-		check.mu.Lock()
-		defer check.mu.Unlock()
-		return check.n
-	}
-	// The first check at the start, a second one a second later: with a
-	// 1 h interval that only happens if start-up checks are frequent.
-	testkit.Eventually(t, "a second start-up check", 15*time.Second, func() bool { return checks() >= 2 }, nil)
-	check.set(nil)
-	testkit.Eventually(t, "readiness once the check passes", 15*time.Second, func() bool {
-		code, _ := get(t, s.Handler(), "/readyz")
-		return code == http.StatusOK
-	}, nil)
-	after := checks()
-	time.Sleep(2500 * time.Millisecond) // no condition to wait on: the absence of checks is the point
-	if n := checks(); n != after {
-		t.Errorf("%d more checks within 2.5 s of being ready with a 1 h interval", n-after)
-	}
 }
