@@ -63,7 +63,7 @@ func (s *Snapshot) Long(name string) (int64, bool) {
 }
 
 // String returns a string entry.
-func (s *Snapshot) String(name string) (string, bool) {
+func (s *Snapshot) Text(name string) (string, bool) {
 	v, ok := s.Strings[name]
 	return v, ok
 }

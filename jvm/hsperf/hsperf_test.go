@@ -129,7 +129,7 @@ func TestParseSynthetic(t *testing.T) {
 		if v, _ := s.Long("b.big"); v != 1<<40 {
 			t.Errorf("%v: b.big = %d", bo, v)
 		}
-		if v, _ := s.String("c.string"); v != "hello" {
+		if v, _ := s.Text("c.string"); v != "hello" {
 			t.Errorf("%v: c.string = %q", bo, v)
 		}
 		if s.BigEndian != (bo == binary.BigEndian) || s.Major != 2 || s.ModTimeStamp != 12345 {
@@ -234,10 +234,10 @@ func TestParseReplacesInvalidUTF8(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := s.String("java.property.java.vm.vendor"); v != "Eclipse A\uFFFDoptium" {
+	if v, _ := s.Text("java.property.java.vm.vendor"); v != "Eclipse A\uFFFDoptium" {
 		t.Errorf("vendor = %q", v)
 	}
-	if v, _ := s.String("sun.gc.collector.0.name"); v != "\uFFFD" {
+	if v, _ := s.Text("sun.gc.collector.0.name"); v != "\uFFFD" {
 		t.Errorf("collector name = %q", v)
 	}
 }
@@ -257,7 +257,7 @@ func TestReadFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := s.String("sun.gc.policy.name"); v != "GarbageFirst" {
+	if v, _ := s.Text("sun.gc.policy.name"); v != "GarbageFirst" {
 		t.Errorf("policy = %q", v)
 	}
 }

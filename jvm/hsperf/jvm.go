@@ -97,7 +97,7 @@ type heapLayout struct {
 // layoutOf tells the collector family from the GC policy's and the
 // collectors' names.
 func layoutOf(s *Snapshot) heapLayout {
-	policy, _ := s.String("sun.gc.policy.name")
+	policy, _ := s.Text("sun.gc.policy.name")
 	c0 := collectorName(s, 0)
 	l := heapLayout{zgc17: strings.HasPrefix(collectorName(s, 2), "Z ")}
 	switch {
@@ -154,9 +154,9 @@ func Summarize(s *Snapshot) JVM {
 	j.GCs = collectors(s)
 	threads(s, &j)
 	classes(s, &j)
-	j.Version, _ = s.String("java.property.java.vm.version")
-	j.Vendor, _ = s.String("java.property.java.vm.vendor")
-	j.Runtime, _ = s.String("java.property.java.vm.name")
+	j.Version, _ = s.Text("java.property.java.vm.version")
+	j.Vendor, _ = s.Text("java.property.java.vm.vendor")
+	j.Runtime, _ = s.Text("java.property.java.vm.name")
 	return j
 }
 
@@ -168,14 +168,14 @@ func heapPools(s *Snapshot, l heapLayout) ([]Pool, Usage) {
 	var heap Usage
 	for g := range maxGenerations {
 		gp := "sun.gc.generation." + strconv.Itoa(g) + "."
-		gname, ok := s.String(gp + "name")
+		gname, ok := s.Text(gp + "name")
 		if !ok {
 			continue
 		}
 		spaces, _ := s.Long(gp + "spaces")
 		for sp := int64(0); sp < spaces && sp < maxSpaces; sp++ {
 			pp := gp + "space." + strconv.FormatInt(sp, 10) + "."
-			sname, _ := s.String(pp + "name")
+			sname, _ := s.Text(pp + "name")
 			used, ok := s.Long(pp + "used")
 			if !ok {
 				continue
@@ -212,7 +212,7 @@ func heapMax(s *Snapshot, l heapLayout) int64 {
 	var sum, largest, old int64
 	for g := range maxGenerations {
 		gp := "sun.gc.generation." + strconv.Itoa(g) + "."
-		if _, ok := s.String(gp + "name"); !ok {
+		if _, ok := s.Text(gp + "name"); !ok {
 			continue
 		}
 		if m, ok := s.Long(gp + "maxCapacity"); ok {
@@ -272,7 +272,7 @@ func collectors(s *Snapshot) []GC {
 	freq, _ := s.Long("sun.os.hrt.frequency")
 	for c := range maxCollectors {
 		cp := "sun.gc.collector." + strconv.Itoa(c) + "."
-		cname, ok := s.String(cp + "name")
+		cname, ok := s.Text(cp + "name")
 		if !ok {
 			continue
 		}
@@ -315,6 +315,6 @@ func classes(s *Snapshot, j *JVM) {
 }
 
 func collectorName(s *Snapshot, i int) string {
-	n, _ := s.String("sun.gc.collector." + strconv.Itoa(i) + ".name")
+	n, _ := s.Text("sun.gc.collector." + strconv.Itoa(i) + ".name")
 	return n
 }
