@@ -62,7 +62,7 @@ func (s *Snapshot) Long(name string) (int64, bool) {
 	return v, ok
 }
 
-// String returns a string entry.
+// Text returns a string entry.
 func (s *Snapshot) Text(name string) (string, bool) {
 	v, ok := s.Strings[name]
 	return v, ok
