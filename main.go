@@ -23,7 +23,18 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+// gcPercent is the Go garbage collector's target unless GOGC is set. The
+// entrypoint's live heap stays under 1 MB while each /metrics scrape
+// allocates a few hundred KB; at Go's default (100, and a 4 MB minimum
+// heap) a scraped entrypoint holds about 7 MiB of private memory, charged
+// to the pod, where 25 keeps it near 4 MiB for about a tenth of a
+// millisecond of collection per scrape.
+const gcPercent = 25
+
 func main() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gcPercent)
+	}
 	os.Exit(run(&app{
 		stdin:   os.Stdin,
 		stdout:  os.Stdout,

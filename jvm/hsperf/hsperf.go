@@ -89,14 +89,21 @@ func readBounded(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %w", ErrRead, err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrRead, path, err)
 	}
-	if len(b) > MaxFileSize {
+	if fi.Size() > MaxFileSize {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrFormat, path, MaxFileSize)
 	}
-	return b, nil
+	// The JVM maps the file at a fixed size: one buffer of that size is
+	// read, never more than the stat said (so never more than the cap).
+	b := make([]byte, fi.Size())
+	n, err := io.ReadFull(f, b)
+	if err != nil && err != io.ErrUnexpectedEOF {
+		return nil, fmt.Errorf("%w: %s: %w", ErrRead, path, err)
+	}
+	return b[:n], nil
 }
 
 // Parse parses the bytes of an hsperfdata file (format version 2).
