@@ -24,11 +24,11 @@ import (
 var version = "dev"
 
 // gcPercent is the Go garbage collector's target unless GOGC is set. The
-// entrypoint's live heap stays under 1 MB while each /metrics scrape
-// allocates a few hundred KB; at Go's default (100, and a 4 MB minimum
-// heap) a scraped entrypoint holds about 7 MiB of private memory, charged
-// to the pod, where 25 keeps it near 4 MiB for about a tenth of a
-// millisecond of collection per scrape.
+// entrypoint's live heap is tiny while every /metrics scrape allocates;
+// Go's default target lets the garbage grow to several times the live heap
+// before collecting, and that private memory is charged to the pod. A
+// lower target keeps it small at the cost of collecting a tiny heap more
+// often (README, Performance, has the figures).
 const gcPercent = 25
 
 func main() {

@@ -62,9 +62,9 @@ func (s *Server) metricsHandler() http.Handler {
 		MaxRequestsInFlight: metricsInFlight,
 		Timeout:             metricsTimeout,
 		EnableOpenMetrics:   true,
-		// A scrape is about 15 KB over the pod network: gzip costs
-		// more (CPU, and a flate writer's state allocated again after
-		// each GC empties the pool) than the bytes it saves.
+		// A scrape is small and travels inside the pod network: gzip
+		// costs more (CPU, and a flate writer's state allocated again
+		// after each GC empties the pool) than the bytes it saves.
 		DisableCompression: true,
 		ErrorLog:           stdLogAt(s.log, zapcore.ErrorLevel),
 		// A collector's error must not cost the scrape the other series.
