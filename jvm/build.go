@@ -5,7 +5,7 @@ import (
 	"os"
 	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/internal/otter"
-	"otter-entrypoint/propsfile"
+	"otter-entrypoint/internal/secret"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -333,8 +333,8 @@ func LibJars(otterHome string) ([]string, error) {
 }
 
 // Redacted returns the arguments with the value of every -Dkey=value whose
-// key names a secret (password, passwd, secret, token, credential, apikey)
-// replaced by "****", for logs and --dry-run output.
+// key names a secret (secret.IsKey) replaced by secret.Mask, for logs and
+// --dry-run output.
 func (c Command) Redacted() []string {
 	out := make([]string, len(c.Args))
 	for i, a := range c.Args {
@@ -347,8 +347,8 @@ func (c Command) Redacted() []string {
 		if !ok {
 			continue
 		}
-		if propsfile.IsSecretKey(k) {
-			out[i] = "-D" + k + "=****"
+		if secret.IsKey(k) {
+			out[i] = "-D" + k + "=" + secret.Mask
 		}
 	}
 	return out

@@ -382,7 +382,7 @@ func TestRedacted(t *testing.T) {
 			t.Errorf("secret %q shown: %s", secret, s)
 		}
 	}
-	for _, want := range []string{"-Dotter.database.driver.password=****", "-Dplain=visible", "'-Dx=a b'", "/jdk17/bin/java "} {
+	for _, want := range []string{"-Dotter.database.driver.password=******", "-Dplain=visible", "'-Dx=a b'", "/jdk17/bin/java "} {
 		if !strings.Contains(s, want) {
 			t.Errorf("String() lacks %q: %s", want, s)
 		}

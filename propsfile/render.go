@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"otter-entrypoint/internal/secret"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -18,7 +19,7 @@ import (
 const FileName = "otter.properties"
 
 // Mask replaces secret values in everything meant for humans.
-const Mask = "******"
+const Mask = secret.Mask
 
 // maxSecretSize bounds what a *_FILE variable may name.
 const maxSecretSize = 1 << 20
@@ -72,7 +73,7 @@ type Entry struct {
 	Source    Source   // the source whose value won
 	Overrides []Source // earlier sources that also set the key, in order
 	// Secret is true when the value came from a *_FILE variable or the key
-	// contains "password", "secret", "token" or "credential".
+	// names a secret (secret.IsKey).
 	Secret bool
 }
 
@@ -133,7 +134,7 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 
 	for i := range r.entries {
 		e := &r.entries[i]
-		e.Secret = e.Source.Kind == SourceFile || IsSecretKey(e.Key)
+		e.Secret = e.Source.Kind == SourceFile || secret.IsKey(e.Key)
 	}
 	if baseOK {
 		probs = append(probs, validate(r, log)...)
@@ -285,19 +286,6 @@ func (r *Result) set(key, value string, src Source) {
 	}
 	r.index[key] = len(r.entries)
 	r.entries = append(r.entries, Entry{Key: key, Value: value, Source: src})
-}
-
-// IsSecretKey reports whether a key names a secret, so that its value is
-// masked wherever the entrypoint shows it (render, --explain, logs, the java
-// command line of --dry-run), whatever its source.
-func IsSecretKey(key string) bool {
-	k := strings.ToLower(key)
-	for _, w := range []string{"password", "passwd", "secret", "token", "credential", "apikey", "api.key", "api_key"} {
-		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // Get returns a key's final value.
