@@ -130,7 +130,7 @@ func startMariaDB(bins mariadbBins) (*MariaDB, error) {
 	}
 	data := filepath.Join(dir, "data")
 	args := []string{"--no-defaults", "--datadir=" + data, "--auth-root-authentication-method=normal",
-		"--skip-test-db", "--skip-name-resolve"}
+		"--skip-test-db", "--skip-name-resolve", "--innodb-log-file-size=8M"}
 	if os.Geteuid() == 0 {
 		args = append(args, "--user=root")
 	}
@@ -166,7 +166,7 @@ func runMariaDB(server, dir, data string) (*MariaDB, error) {
 	args := []string{"--no-defaults", "--datadir=" + data, "--socket=" + socket,
 		"--port=" + strconv.Itoa(port), "--bind-address=127.0.0.1", "--skip-name-resolve",
 		"--pid-file=" + filepath.Join(dir, "mysqld.pid"), "--log-error=" + errLog, "--tmpdir=" + dir,
-		"--skip-log-bin", "--innodb-buffer-pool-size=32M", "--innodb-flush-log-at-trx-commit=2",
+		"--skip-log-bin", "--innodb-buffer-pool-size=32M", "--innodb-log-file-size=8M", "--innodb-flush-log-at-trx-commit=2",
 		"--max-connections=500"}
 	if os.Geteuid() == 0 {
 		args = append(args, "--user=root")
