@@ -90,6 +90,9 @@ func planDatabase(role otter.Role, s otterSettings, r *propsfile.Result, p *laun
 		}
 		return nil
 	}
+	if _, err := otter.MySQLTargets(url); err != nil && !d.init.On() {
+		return nil // derivedWaitTargets reports it
+	}
 	j, err := prestart.ParseJDBC(url)
 	if err != nil {
 		return []string{fmt.Sprintf("%s (from %s): %v; fix it, or set ENTRYPOINT_WAIT_FOR (and OTTER_DB_INIT=off) to start without checking the database",

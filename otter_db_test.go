@@ -179,3 +179,36 @@ func TestNodeRegistersAndStarts(t *testing.T) {
 		t.Errorf("stderr:\n%s", out)
 	}
 }
+
+// The database settings are checked with the rest, before anything runs:
+// every problem at once, 78.
+func TestDatabaseSettingsReportedAtOnce(t *testing.T) {
+	nodeHome := otterstub.Home(t, "node", filepath.Join(t.TempDir(), "node"))
+	p := start(t, []string{"OTTER_HOME=" + nodeHome, "OTTER_NID=1", "ENTRYPOINT_RENDER_DIR=" + t.TempDir(),
+		"OTTER_REGISTER=on", "OTTER_NODE_PORT=twenty", "OTTER_REGISTER_PASSWORD_FILE=/nonexistent/secret",
+		"OTTER_ZK_CLUSTER_ID=0", "ENTRYPOINT_LOG_FORMAT=xml"}, "node", "--dry-run")
+	if code := p.wait(30 * time.Second); code != 78 {
+		t.Fatalf("exit %d, want 78; stderr:\n%s", code, p.stderr.String())
+	}
+	out := p.stderr.String()
+	for _, want := range []string{"OTTER_NODE_PORT=\"twenty\"", "OTTER_REGISTER_URL", "OTTER_REGISTER_USERNAME",
+		"OTTER_REGISTER_PASSWORD_FILE=\"/nonexistent/secret\"", "OTTER_ZK_CLUSTER_ID=0", "ENTRYPOINT_LOG_FORMAT"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr does not name %s:\n%s", want, out)
+		}
+	}
+
+	// A release whose manager jar has no schema, and no OTTER_DB_INIT_SCHEMA.
+	managerHome := otterstub.Home(t, "manager", filepath.Join(t.TempDir(), "manager"))
+	if err := os.WriteFile(filepath.Join(managerHome, "lib", otterstub.JarName("manager")), []byte("PK\x05\x06"+strings.Repeat("\x00", 18)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p = start(t, []string{"OTTER_HOME=" + managerHome, "ENTRYPOINT_RENDER_DIR=" + t.TempDir(), "OTTER_DB_INIT=on",
+		"JAVA_HOME=" + testkit.AnyJDK(t).Home, "OTTER_ZOOKEEPER_CLUSTER_DEFAULT=zk:2181"}, "manager", "--dry-run")
+	if code := p.wait(30 * time.Second); code != 78 {
+		t.Fatalf("exit %d, want 78; stderr:\n%s", code, p.stderr.String())
+	}
+	if out := p.stderr.String(); !strings.Contains(out, "no schema file was found") || !strings.Contains(out, "OTTER_DB_INIT_SCHEMA") {
+		t.Errorf("stderr:\n%s", out)
+	}
+}
