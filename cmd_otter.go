@@ -104,6 +104,7 @@ type otterSettings struct {
 	render renderSettings
 	java   jvm.Settings
 	probes probeSettings
+	db     dbSettings // OTTER_DB_INIT (manager), OTTER_REGISTER (node)
 
 	jdk           jvm.JDK
 	jdkErr        error    // JAVA_HOME or PATH holds no usable java
@@ -144,6 +145,7 @@ func loadOtterSettings(a *app, role otter.Role) (otterSettings, []string) {
 			problems = append(problems, err.Error())
 		}
 	}
+	problems = append(problems, loadDBSettings(a, role, &s)...)
 	// java last: a missing java alone keeps its own exit code (127).
 	s.jdk, s.jdkErr = jvm.Detect(a.getenv, nil)
 	if s.jdkErr != nil && len(problems) > 0 {
@@ -159,6 +161,8 @@ type launchPlan struct {
 	renderedPath string
 	cmd          jvm.Command
 	waitFor      []string
+	waitChecks   []prestart.Check // waited for with waitFor (the manager's MySQL)
+	before       []prestart.Step  // after the wait: preparing the database, registering the node
 	probes       probeSettings
 }
 
@@ -203,6 +207,7 @@ func plan(a *app, role otter.Role, s otterSettings, log *zap.Logger) (*launchPla
 	if !s.waitForSet {
 		p.waitFor, problems = derivedWaitTargets(role, rendered)
 	}
+	problems = append(problems, planDatabase(role, s, rendered, p, log)...)
 	if p.probes.readyCheck == nil {
 		spec := role.DefaultReadyCheck(home, valueOr(rendered, otter.KeyPort, ""))
 		check, err := probes.ParseCheck(spec, home)
@@ -293,12 +298,12 @@ func launch(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Lo
 // dependencies first.
 func prestartSteps(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Logger) []prestart.Step {
 	var steps []prestart.Step
-	if len(p.waitFor) > 0 {
+	if len(p.waitFor) > 0 || len(p.waitChecks) > 0 {
 		steps = append(steps, prestart.Step{Name: "wait for dependencies", Run: func(ctx context.Context) error {
-			return prestart.WaitFor(ctx, p.waitFor, s.launch.WaitTimeout, log, a.now)
+			return prestart.WaitForChecks(ctx, p.waitFor, p.waitChecks, s.launch.WaitTimeout, log, a.now)
 		}})
 	}
-	return steps
+	return append(steps, p.before...)
 }
 
 // fail prints err for role's command and returns its exit code.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/jvm"
+	"otter-entrypoint/prestart"
 	"reflect"
 	"slices"
 	"strings"
@@ -69,7 +70,8 @@ var handReadSettings = []string{
 
 // settingStructs are every struct of settings read with env tags.
 func settingStructs() []any {
-	return []any{&logSettings{}, &supervisorSettings{}, &launchSettings{}, &renderSettings{}, &jvm.Settings{}}
+	return []any{&logSettings{}, &supervisorSettings{}, &launchSettings{}, &renderSettings{}, &jvm.Settings{},
+		&prestart.DBInitSettings{}, &prestart.RegisterSettings{}}
 }
 
 // reservedEnv lists the entrypoint's own OTTER_* settings, which are never

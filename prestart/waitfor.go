@@ -34,16 +34,26 @@ const (
 // unreachable and why; when ctx is cancelled it returns ctx.Err() at once.
 // now is the clock of the progress logs.
 func WaitFor(ctx context.Context, targets []string, timeout time.Duration, log *zap.Logger, now func() time.Time) error {
-	if len(targets) == 0 {
+	return WaitForChecks(ctx, targets, nil, timeout, log, now)
+}
+
+// WaitForChecks is WaitFor for targets and checks together: each check is
+// tried like a target (same back-off, progress logs and timeout) until its
+// Try succeeds.
+func WaitForChecks(ctx context.Context, targets []string, checks []Check, timeout time.Duration, log *zap.Logger, now func() time.Time) error {
+	if len(targets)+len(checks) == 0 {
 		return nil
 	}
-	probes := make([]waitProbe, 0, len(targets))
+	probes := make([]waitProbe, 0, len(targets)+len(checks))
 	for _, t := range targets {
 		p, err := newWaitProbe(t)
 		if err != nil {
 			return err
 		}
 		probes = append(probes, p)
+	}
+	for _, c := range checks {
+		probes = append(probes, waitProbe{name: c.Name, try: c.Try})
 	}
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -129,7 +139,7 @@ func waitOne(ctx context.Context, p waitProbe, out chan<- attempt) {
 // unreachable, with its last error.
 func unavailable(pending map[string]string, timeout time.Duration) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "still unreachable after ENTRYPOINT_WAIT_TIMEOUT=%s: ", timeout)
+	fmt.Fprintf(&b, "still not ready after ENTRYPOINT_WAIT_TIMEOUT=%s: ", timeout)
 	for i, t := range slices.Sorted(maps.Keys(pending)) {
 		if i > 0 {
 			b.WriteString(", ")

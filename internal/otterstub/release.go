@@ -90,12 +90,38 @@ func javaSources(src string) ([]string, error) {
 	return files, err
 }
 
-// SourceHash identifies the stand-in's sources (for caching compiled jars).
+// resourcesDir holds files the jar carries as they are, at their path
+// below it (sql/otter-manager-schema.sql, as in the manager's real jar).
+const resourcesDir = "resources"
+
+// resourceFiles lists the files under src/resources in a stable order.
+func resourceFiles(src string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(filepath.Join(src, resourcesDir), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	sort.Strings(files)
+	return files, err
+}
+
+// SourceHash identifies the stand-in's sources and resources (for caching
+// compiled jars).
 func SourceHash(src string) (string, error) {
 	files, err := javaSources(src)
 	if err != nil {
 		return "", err
 	}
+	res, err := resourceFiles(src)
+	if err != nil {
+		return "", err
+	}
+	files = append(files, res...)
 	h := sha256.New()
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -110,8 +136,9 @@ func SourceHash(src string) (string, error) {
 }
 
 // BuildJar compiles the stand-in's sources with javac (for Java 8 with
-// --release 8, so the classes run on JDK 8..25) and writes them as a jar
-// to outJar. The jar is written with archive/zip, atomically.
+// --release 8, so the classes run on JDK 8..25) and writes them, with the
+// files under resources/, as a jar to outJar. The jar is written with
+// archive/zip, atomically.
 func BuildJar(javac, src, outJar string) error {
 	files, err := javaSources(src)
 	if err != nil {
@@ -153,6 +180,9 @@ func BuildJar(javac, src, outJar string) error {
 	if err != nil {
 		return err
 	}
+	if err := addResources(zw, src); err != nil {
+		return err
+	}
 	if err := zw.Close(); err != nil {
 		return err
 	}
@@ -162,6 +192,32 @@ func BuildJar(javac, src, outJar string) error {
 // epoch is the fixed modification time of everything written here, so the
 // jars and tarballs are reproducible.
 var epoch = time.Date(2019, 9, 2, 0, 0, 0, 0, time.UTC)
+
+// addResources adds the files under src/resources to the jar.
+func addResources(zw *zip.Writer, src string) error {
+	files, err := resourceFiles(src)
+	if err != nil {
+		return err
+	}
+	for _, p := range files {
+		rel, err := filepath.Rel(filepath.Join(src, resourcesDir), p)
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: filepath.ToSlash(rel), Method: zip.Deflate, Modified: epoch})
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func addManifest(zw *zip.Writer) error {
 	w, err := zw.CreateHeader(&zip.FileHeader{Name: "META-INF/MANIFEST.MF", Method: zip.Deflate, Modified: epoch})
