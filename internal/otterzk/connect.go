@@ -116,7 +116,7 @@ func (l zapLogger) Printf(format string, args ...any) { l.log.Debug(fmt.Sprintf(
 type dialRecorder struct {
 	mu        sync.Mutex
 	lastErr   error
-	connected string     // a server a TCP connection opened to
+	connected string   // a server a TCP connection opened to
 	current   net.Conn // the last connection opened (the client uses one at a time)
 }
 

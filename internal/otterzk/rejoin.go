@@ -57,8 +57,8 @@ type Rejoin struct {
 	path string // under the chroot
 
 	mu       sync.Mutex
-	started  bool // Prepare was called
-	prepared bool // Prepare succeeded: the fields below are set and no longer change
+	started  bool          // Prepare was called
+	prepared bool          // Prepare succeeded: the fields below are set and no longer change
 	cs       ConnectString // no servers: no check
 	conn     *Session
 	stale    int64 // the session found holding the node before java started (0: none)
@@ -150,7 +150,7 @@ func (r *Rejoin) Prepare(ctx context.Context, connect string) error {
 	r.mu.Unlock()
 	go func() {
 		defer close(done)
-		r.recordOwner(rctx)
+		r.recordOwner(rctx, conn)
 	}()
 	return nil
 }
@@ -270,11 +270,11 @@ func (r *Rejoin) recorded(log *zap.Logger) int64 {
 
 // recordOwner watches the node and records every new owner other than the
 // stale one: the session of the JVM that registered it.
-func (r *Rejoin) recordOwner(ctx context.Context) {
+func (r *Rejoin) recordOwner(ctx context.Context, conn *Session) {
 	log := r.cfg.Log.With(zap.String("znode", r.path), zap.Int("nid", r.cfg.Nid))
 	var last int64
 	for ctx.Err() == nil {
-		ok, st, ch, err := r.conn.ExistsW(r.path)
+		ok, st, ch, err := conn.ExistsW(r.path)
 		if err != nil {
 			log.Debug("cannot watch the node's registration; retrying", zap.Error(err))
 			if sleepCtx(ctx, time.Second) != nil {

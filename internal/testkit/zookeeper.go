@@ -84,7 +84,9 @@ admin.enableServer=false
 		}
 		c.Close()
 		return true
-	}, func() []byte { return []byte(fmt.Sprintf("last error: %v; ZooKeeper's output:\n%s", last, Short(z.Proc.Out.String()))) })
+	}, func() []byte {
+		return []byte(fmt.Sprintf("last error: %v; ZooKeeper's output:\n%s", last, Short(z.Proc.Out.String())))
+	})
 	return z
 }
 
