@@ -1,7 +1,6 @@
-// Package otterzk is what the entrypoint does with Otter's ZooKeeper: parse
-// a connect string the way Otter's ZooKeeper client reads it, establish a
-// session (the manager's dependency wait), and give a node a clean rejoin
-// after a crash (Rejoin: the stale ephemeral /otter/node/{nid} that makes
+// Package otterzk is what the entrypoint does with Otter's ZooKeeper:
+// establish a session (the manager's dependency wait), and give a node a
+// clean rejoin after a crash (Rejoin: the stale ephemeral /otter/node/{nid} that makes
 // Otter 4.2.18 fail with Node_init).
 //
 // The client is github.com/go-zookeeper/zk; its log goes to the entrypoint's
@@ -10,101 +9,17 @@ package otterzk
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/go-zookeeper/zk"
 	"go.uber.org/zap"
 
 	"otter-entrypoint/internal/netcheck"
+	"otter-entrypoint/internal/otter"
 )
-
-// DefaultPort is ZooKeeper's client port, used for a server given without one.
-const DefaultPort = "2181"
-
-// ConnectString is a parsed ZooKeeper connect string.
-type ConnectString struct {
-	Servers []string // host:port, IPv6 hosts in brackets
-	Chroot  string   // "" or a path such as /otter-prod, prefixed to every path
-}
-
-// String is the connect string in ZooKeeper's own form.
-func (c ConnectString) String() string { return strings.Join(c.Servers, ",") + c.Chroot }
-
-// Path is p under the chroot.
-func (c ConnectString) Path(p string) string { return c.Chroot + p }
-
-// ParseConnectString parses a connect string as Otter's ZooKeeper client
-// takes it (otter.zookeeper.cluster.default, a cluster's SERVER_LIST joined
-// with ","): host:port separated by "," (";" is accepted too), an optional
-// chroot starting at the first "/" ("zk-0:2181,zk-1:2181/otter"); a server
-// without a port gets 2181, as ZooKeeper's own parser does.
-func ParseConnectString(s string) (ConnectString, error) {
-	var c ConnectString
-	s = strings.TrimSpace(s)
-	hosts := s
-	if i := strings.IndexByte(s, '/'); i >= 0 {
-		hosts, c.Chroot = s[:i], s[i:]
-		if c.Chroot == "/" {
-			c.Chroot = ""
-		}
-		if err := validChroot(c.Chroot); err != nil {
-			return ConnectString{}, fmt.Errorf("%q: chroot %q: %v", s, c.Chroot, err)
-		}
-	}
-	for _, item := range strings.FieldsFunc(hosts, func(r rune) bool { return r == ',' || r == ';' }) {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		if _, _, err := net.SplitHostPort(item); err != nil {
-			// No port: ZooKeeper's default. An IPv6 address must be in
-			// brackets either way.
-			if strings.Count(item, ":") > 1 && !strings.HasPrefix(item, "[") {
-				return ConnectString{}, fmt.Errorf("%q: IPv6 server %q must be in brackets, e.g. [%s]:2181", s, item, item)
-			}
-			item = net.JoinHostPort(strings.Trim(item, "[]"), DefaultPort)
-		}
-		hp, err := netcheck.ParseHostPort(item)
-		if err != nil {
-			return ConnectString{}, fmt.Errorf("%q: %v", s, err)
-		}
-		c.Servers = append(c.Servers, hp)
-	}
-	if len(c.Servers) == 0 {
-		return ConnectString{}, fmt.Errorf("%q names no ZooKeeper server", s)
-	}
-	return c, nil
-}
-
-// validChroot checks a chroot the way ZooKeeper checks a path.
-func validChroot(p string) error {
-	if p == "" {
-		return nil
-	}
-	if strings.HasSuffix(p, "/") {
-		return errors.New("must not end with /")
-	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		switch {
-		case seg == "":
-			return errors.New("empty path segment")
-		case seg == "." || seg == "..":
-			return errors.New("relative path segment")
-		}
-		for _, r := range seg {
-			if r < 0x20 || (r >= 0x7f && r <= 0x9f) || (r >= 0xd800 && r <= 0xf8ff) || (r >= 0xfff0 && r <= 0xffff) || r == utf8.RuneError {
-				return fmt.Errorf("character %U not allowed", r)
-			}
-		}
-	}
-	return nil
-}
 
 // zapLogger routes the client's log to zap at debug level.
 type zapLogger struct{ log *zap.Logger }
@@ -116,8 +31,9 @@ func (l zapLogger) Printf(format string, args ...any) { l.log.Debug(fmt.Sprintf(
 type dialRecorder struct {
 	mu        sync.Mutex
 	lastErr   error
-	connected string   // a server a TCP connection opened to
-	current   net.Conn // the last connection opened (the client uses one at a time)
+	connected string        // a server a TCP connection opened to
+	current   net.Conn      // the last connection opened (the client uses one at a time)
+	failed    chan struct{} // one value per failed dial, when the caller counts them
 }
 
 func (d *dialRecorder) dial(network, address string, timeout time.Duration) (net.Conn, error) {
@@ -126,6 +42,12 @@ func (d *dialRecorder) dial(network, address string, timeout time.Duration) (net
 	defer d.mu.Unlock()
 	if err != nil {
 		d.lastErr = fmt.Errorf("connect %s: %w", address, netcheck.ShortNetError(err))
+		if d.failed != nil {
+			select {
+			case d.failed <- struct{}{}:
+			default:
+			}
+		}
 	} else {
 		d.connected = address
 		d.current = c
@@ -188,8 +110,21 @@ func (s *Session) Close() {
 // first, it returns an error saying what went wrong, in words (connection
 // refused, name not resolved, connected but no session). The client keeps
 // reconnecting by itself afterwards.
-func Connect(ctx context.Context, c ConnectString, sessionTimeout time.Duration, log *zap.Logger) (*Session, error) {
+func Connect(ctx context.Context, c otter.ConnectString, sessionTimeout time.Duration, log *zap.Logger) (*Session, error) {
+	return connect(ctx, c, sessionTimeout, log, false)
+}
+
+// TryConnect is Connect giving up as soon as a connection to each server
+// has failed once: one try of a dependency wait, which says why at once.
+func TryConnect(ctx context.Context, c otter.ConnectString, sessionTimeout time.Duration, log *zap.Logger) (*Session, error) {
+	return connect(ctx, c, sessionTimeout, log, true)
+}
+
+func connect(ctx context.Context, c otter.ConnectString, sessionTimeout time.Duration, log *zap.Logger, once bool) (*Session, error) {
 	d := &dialRecorder{}
+	if once {
+		d.failed = make(chan struct{}, len(c.Servers))
+	}
 	conn, events, err := zk.Connect(c.Servers, sessionTimeout,
 		zk.WithLogger(zapLogger{log.Named("zookeeper")}), zk.WithLogInfo(false), zk.WithDialer(d.dial))
 	if err != nil {
@@ -197,6 +132,7 @@ func Connect(ctx context.Context, c ConnectString, sessionTimeout time.Duration,
 		return nil, fmt.Errorf("no ZooKeeper session with %s: %s", c, netcheck.ShortNetError(err))
 	}
 	s := &Session{Conn: conn, events: events, dials: d}
+	failures := 0
 	for {
 		select {
 		case ev, ok := <-events:
@@ -206,6 +142,12 @@ func Connect(ctx context.Context, c ConnectString, sessionTimeout time.Duration,
 			if ev.State == zk.StateHasSession {
 				return s, nil
 			}
+		case <-d.failed: // nil unless once
+			if failures++; failures < len(c.Servers) {
+				continue
+			}
+			s.Close()
+			return nil, fmt.Errorf("no ZooKeeper session with %s: %s", c, d.reason())
 		case <-ctx.Done():
 			s.Close()
 			return nil, fmt.Errorf("no ZooKeeper session with %s: %s", c, d.reason())

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/internal/otter"
 )
 
 // NodePath is where an Otter node registers: the ephemeral
@@ -57,9 +58,9 @@ type Rejoin struct {
 	path string // under the chroot
 
 	mu       sync.Mutex
-	started  bool          // Prepare was called
-	prepared bool          // Prepare succeeded: the fields below are set and no longer change
-	cs       ConnectString // no servers: no check
+	started  bool                // Prepare was called
+	prepared bool                // Prepare succeeded: the fields below are set and no longer change
+	cs       otter.ConnectString // no servers: no check
 	conn     *Session
 	stale    int64 // the session found holding the node before java started (0: none)
 	cancel   context.CancelFunc
@@ -120,7 +121,7 @@ func (r *Rejoin) Prepare(ctx context.Context, connect string) error {
 		r.mu.Unlock()
 		return nil
 	}
-	cs, err := ParseConnectString(connect)
+	cs, err := otter.ParseConnectString(connect)
 	if err != nil {
 		return exit.ConfigError(fmt.Sprintf("the node's ZooKeeper servers %s; use host:port[,host:port...][/chroot]", err))
 	}
