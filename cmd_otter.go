@@ -17,6 +17,7 @@ import (
 
 	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/internal/otter"
+	"otter-entrypoint/internal/otterzk"
 	"otter-entrypoint/jvm"
 	"otter-entrypoint/prestart"
 	"otter-entrypoint/probes"
@@ -104,6 +105,7 @@ type otterSettings struct {
 	render renderSettings
 	java   jvm.Settings
 	probes probeSettings
+	zk     zkSettings // node only
 
 	jdk           jvm.JDK
 	jdkErr        error    // JAVA_HOME or PATH holds no usable java
@@ -143,6 +145,7 @@ func loadOtterSettings(a *app, role otter.Role) (otterSettings, []string) {
 		if s.advertiseHost, err = jvm.AdvertiseHost(a.getenv); err != nil {
 			problems = append(problems, err.Error())
 		}
+		problems = append(problems, parseSettings(a, &s.zk)...)
 	}
 	// java last: a missing java alone keeps its own exit code (127).
 	s.jdk, s.jdkErr = jvm.Detect(a.getenv, nil)
@@ -160,6 +163,7 @@ type launchPlan struct {
 	cmd          jvm.Command
 	waitFor      []string
 	probes       probeSettings
+	rejoin       *otterzk.Rejoin // node with known ZooKeeper servers: the stale-registration check
 }
 
 // plan renders otter.properties and builds the java command line; it
@@ -174,7 +178,8 @@ func plan(a *app, role otter.Role, s otterSettings, log *zap.Logger) (*launchPla
 	if err != nil {
 		return nil, err
 	}
-	p := &launchPlan{rendered: rendered, renderedPath: filepath.Join(s.render.RenderDir, "otter.properties"), probes: s.probes}
+	p := &launchPlan{rendered: rendered, renderedPath: filepath.Join(s.render.RenderDir, "otter.properties"), probes: s.probes,
+		rejoin: newRejoin(role, s, log)}
 
 	opts := jvm.Options{Role: role, OtterHome: home, RenderDir: s.render.RenderDir, RenderedFile: p.renderedPath,
 		Nid: s.nid, AdvertiseHost: s.advertiseHost}
@@ -209,7 +214,7 @@ func plan(a *app, role otter.Role, s otterSettings, log *zap.Logger) (*launchPla
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("the default readiness check %q from otter.properties: %v; set ENTRYPOINT_READY_CHECK", spec, err))
 		}
-		p.probes.readyCheck = check
+		p.probes.readyCheck = withZNodeCheck(check, p.rejoin)
 	}
 	if len(problems) > 0 {
 		return nil, exit.ConfigError(problems...)
@@ -271,6 +276,9 @@ func launch(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Lo
 
 	cfg := supervisorConfig(a, s.sup, p.cmd.Path, p.cmd.Args)
 	cfg.Dir = p.cmd.Dir
+	if p.rejoin != nil {
+		defer p.rejoin.Close()
+	}
 	if steps := prestartSteps(a, role, s, p, log); len(steps) > 0 {
 		cfg.BeforeStart = func(ctx context.Context) error { return prestart.Run(ctx, steps, log) }
 	}
@@ -297,6 +305,9 @@ func prestartSteps(a *app, role otter.Role, s otterSettings, p *launchPlan, log 
 		steps = append(steps, prestart.Step{Name: "wait for dependencies", Run: func(ctx context.Context) error {
 			return prestart.WaitFor(ctx, p.waitFor, s.launch.WaitTimeout, log, a.now)
 		}})
+	}
+	if p.rejoin != nil { // last: right before java
+		steps = append(steps, rejoinStep(p.rejoin, func() string { return s.zk.Servers }))
 	}
 	return steps
 }

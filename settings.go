@@ -69,7 +69,7 @@ var handReadSettings = []string{
 
 // settingStructs are every struct of settings read with env tags.
 func settingStructs() []any {
-	return []any{&logSettings{}, &supervisorSettings{}, &launchSettings{}, &renderSettings{}, &jvm.Settings{}}
+	return []any{&logSettings{}, &supervisorSettings{}, &launchSettings{}, &renderSettings{}, &jvm.Settings{}, &zkSettings{}}
 }
 
 // reservedEnv lists the entrypoint's own OTTER_* settings, which are never
