@@ -33,13 +33,24 @@ type dialRecorder struct {
 	lastErr   error
 	connected string        // a server a TCP connection opened to
 	current   net.Conn      // the last connection opened (the client uses one at a time)
+	closed    bool          // the session is being closed: no new connection
 	failed    chan struct{} // one value per failed dial, when the caller counts them
 }
 
 func (d *dialRecorder) dial(network, address string, timeout time.Duration) (net.Conn, error) {
+	d.mu.Lock()
+	closed := d.closed
+	d.mu.Unlock()
+	if closed {
+		return nil, net.ErrClosed
+	}
 	c, err := net.DialTimeout(network, address, timeout)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.closed && err == nil {
+		c.Close()
+		return nil, net.ErrClosed
+	}
 	if err != nil {
 		d.lastErr = fmt.Errorf("connect %s: %w", address, netcheck.ShortNetError(err))
 		if d.failed != nil {
@@ -55,11 +66,12 @@ func (d *dialRecorder) dial(network, address string, timeout time.Duration) (net
 	return c, err
 }
 
-// closeCurrent closes the client's connection: a client stuck reading a
-// server that does not answer stops at once.
+// closeCurrent closes the client's connection and refuses new ones: a
+// client stuck reading a server that does not answer stops at once.
 func (d *dialRecorder) closeCurrent() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.closed = true
 	if d.current != nil {
 		d.current.Close()
 		d.current = nil
@@ -89,8 +101,21 @@ type Session struct {
 
 // Close ends the session and waits (up to 5 s) for the client to stop.
 func (s *Session) Close() {
-	s.Conn.Close()
+	s.Conn.Close() // asks the server to end the session, waiting up to 1 s for the answer
 	s.dials.closeCurrent()
+	s.wait()
+}
+
+// abort stops a client that has no session: nothing to ask the server, so
+// its connection is cut at once.
+func (s *Session) abort() {
+	go s.Conn.Close()
+	s.dials.closeCurrent()
+	s.wait()
+}
+
+// wait waits (up to 5 s) for the client's goroutines to end.
+func (s *Session) wait() {
 	t := time.NewTimer(5 * time.Second)
 	defer t.Stop()
 	for {
@@ -146,10 +171,10 @@ func connect(ctx context.Context, c otter.ConnectString, sessionTimeout time.Dur
 			if failures++; failures < len(c.Servers) {
 				continue
 			}
-			s.Close()
+			s.abort()
 			return nil, fmt.Errorf("no ZooKeeper session with %s: %s", c, d.reason())
 		case <-ctx.Done():
-			s.Close()
+			s.abort()
 			return nil, fmt.Errorf("no ZooKeeper session with %s: %s", c, d.reason())
 		}
 	}
