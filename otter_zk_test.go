@@ -185,7 +185,7 @@ func TestManagerWaitsForAZooKeeperSession(t *testing.T) {
 		"OTTER_DATABASE_DRIVER_URL=jdbc:mysql://" + db.Addr().String() + "/otter"}
 
 	t.Run("not ZooKeeper", func(t *testing.T) {
-		p := start(t, append(env, "OTTER_ZOOKEEPER_CLUSTER_DEFAULT="+mute.Addr().String(), "ENTRYPOINT_WAIT_TIMEOUT=4s"), "manager")
+		p := start(t, append(env, "OTTER_ZOOKEEPER_CLUSTER_DEFAULT="+mute.Addr().String(), "ENTRYPOINT_WAIT_TIMEOUT=10s"), "manager")
 		if code := p.wait(60 * time.Second); code != 69 {
 			t.Fatalf("exit %d, want 69; stderr:\n%s", code, p.stderr.String())
 		}

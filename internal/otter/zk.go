@@ -114,3 +114,8 @@ func validChroot(p string) error {
 	}
 	return nil
 }
+
+// ServerListConnectString is the connect string an Otter node builds from
+// its cluster's AUTOKEEPER_CLUSTER.SERVER_LIST (a JSON array of host:port):
+// ArbitrateConfigUtils.getServerAddrs joins the entries with ",".
+func ServerListConnectString(serverList []string) string { return strings.Join(serverList, ",") }

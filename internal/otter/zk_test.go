@@ -87,3 +87,11 @@ func TestZooKeeperTargets(t *testing.T) {
 		t.Error("a bad chroot is accepted")
 	}
 }
+
+func TestServerListConnectString(t *testing.T) {
+	cs := ServerListConnectString([]string{"zk-0.zk:2181", "zk-1.zk:2181"})
+	got, err := ParseConnectString(cs)
+	if cs != "zk-0.zk:2181,zk-1.zk:2181" || err != nil || len(got.Servers) != 2 {
+		t.Errorf("ServerListConnectString = %q (%+v, %v)", cs, got, err)
+	}
+}
