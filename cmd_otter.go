@@ -17,6 +17,7 @@ import (
 
 	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/internal/otter"
+	"otter-entrypoint/internal/otterzk"
 	"otter-entrypoint/jvm"
 	"otter-entrypoint/prestart"
 	"otter-entrypoint/probes"
@@ -105,6 +106,7 @@ type otterSettings struct {
 	java   jvm.Settings
 	probes probeSettings
 	db     dbSettings // OTTER_DB_INIT (manager), OTTER_REGISTER (node)
+	zk     zkSettings // node only
 
 	jdk           jvm.JDK
 	jdkErr        error    // JAVA_HOME or PATH holds no usable java
@@ -144,6 +146,7 @@ func loadOtterSettings(a *app, role otter.Role) (otterSettings, []string) {
 		if s.advertiseHost, err = jvm.AdvertiseHost(a.getenv); err != nil {
 			problems = append(problems, err.Error())
 		}
+		problems = append(problems, parseSettings(a, &s.zk)...)
 	}
 	problems = append(problems, loadDBSettings(a, role, &s)...)
 	// java last: a missing java alone keeps its own exit code (127).
@@ -164,6 +167,11 @@ type launchPlan struct {
 	waitChecks   []prestart.Check // waited for with waitFor (the manager's MySQL)
 	before       []prestart.Step  // after the wait: preparing the database, registering the node
 	probes       probeSettings
+	rejoin       *otterzk.Rejoin // node with known ZooKeeper servers: the stale-registration check
+	// clusterServers is the connect string of the node's cluster as the
+	// registration step read it from AUTOKEEPER_CLUSTER (set while the
+	// steps run; "" when the node does not register).
+	clusterServers string
 }
 
 // plan renders otter.properties and builds the java command line; it
@@ -178,7 +186,8 @@ func plan(a *app, role otter.Role, s otterSettings, log *zap.Logger) (*launchPla
 	if err != nil {
 		return nil, err
 	}
-	p := &launchPlan{rendered: rendered, renderedPath: filepath.Join(s.render.RenderDir, "otter.properties"), probes: s.probes}
+	p := &launchPlan{rendered: rendered, renderedPath: filepath.Join(s.render.RenderDir, "otter.properties"), probes: s.probes,
+		rejoin: newRejoin(role, s, log)}
 
 	opts := jvm.Options{Role: role, OtterHome: home, RenderDir: s.render.RenderDir, RenderedFile: p.renderedPath,
 		Nid: s.nid, AdvertiseHost: s.advertiseHost}
@@ -214,7 +223,7 @@ func plan(a *app, role otter.Role, s otterSettings, log *zap.Logger) (*launchPla
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("the default readiness check %q from otter.properties: %v; set ENTRYPOINT_READY_CHECK", spec, err))
 		}
-		p.probes.readyCheck = check
+		p.probes.readyCheck = withZNodeCheck(check, p.rejoin)
 	}
 	if len(problems) > 0 {
 		return nil, exit.ConfigError(problems...)
@@ -276,6 +285,9 @@ func launch(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Lo
 
 	cfg := supervisorConfig(a, s.sup, p.cmd.Path, p.cmd.Args)
 	cfg.Dir = p.cmd.Dir
+	if p.rejoin != nil {
+		defer p.rejoin.Close()
+	}
 	if steps := prestartSteps(a, role, s, p, log); len(steps) > 0 {
 		cfg.BeforeStart = func(ctx context.Context) error { return prestart.Run(ctx, steps, log) }
 	}
@@ -303,7 +315,16 @@ func prestartSteps(a *app, role otter.Role, s otterSettings, p *launchPlan, log 
 			return prestart.WaitForChecks(ctx, p.waitFor, p.waitChecks, s.launch.WaitTimeout, log, a.now)
 		}})
 	}
-	return append(steps, p.before...)
+	steps = append(steps, p.before...)
+	if p.rejoin != nil { // last: right before java
+		steps = append(steps, rejoinStep(p.rejoin, func() string {
+			if s.db.register.On() {
+				return p.clusterServers
+			}
+			return s.zk.Servers
+		}))
+	}
+	return steps
 }
 
 // fail prints err for role's command and returns its exit code.

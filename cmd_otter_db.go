@@ -71,7 +71,8 @@ func planDatabase(role otter.Role, s otterSettings, r *propsfile.Result, p *laun
 			Settings: "OTTER_REGISTER_URL, OTTER_REGISTER_USERNAME and OTTER_REGISTER_PASSWORD(_FILE)", Log: log}
 		reg := prestart.Registrar{DB: db, Node: d.node, Timeout: s.launch.WaitTimeout, Log: log}
 		p.before = append(p.before, prestart.Step{Name: "register the node", Run: func(ctx context.Context) error {
-			_, _, err := reg.Register(ctx)
+			_, cluster, err := reg.Register(ctx)
+			p.clusterServers = otter.ServerListConnectString(cluster.Servers)
 			return err
 		}})
 		return nil

@@ -71,7 +71,7 @@ var handReadSettings = []string{
 // settingStructs are every struct of settings read with env tags.
 func settingStructs() []any {
 	return []any{&logSettings{}, &supervisorSettings{}, &launchSettings{}, &renderSettings{}, &jvm.Settings{},
-		&prestart.DBInitSettings{}, &prestart.RegisterSettings{}}
+		&prestart.DBInitSettings{}, &prestart.RegisterSettings{}, &zkSettings{}}
 }
 
 // reservedEnv lists the entrypoint's own OTTER_* settings, which are never

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/internal/netcheck"
+	"otter-entrypoint/internal/otter"
 	"slices"
 	"strings"
 	"sync"
@@ -46,7 +47,7 @@ func WaitForChecks(ctx context.Context, targets []string, checks []Check, timeou
 	}
 	probes := make([]waitProbe, 0, len(targets)+len(checks))
 	for _, t := range targets {
-		p, err := newWaitProbe(t)
+		p, err := newWaitProbe(t, log)
 		if err != nil {
 			return err
 		}
@@ -166,8 +167,10 @@ func names(ps []waitProbe) []string {
 	return out
 }
 
-func newWaitProbe(target string) (waitProbe, error) {
+func newWaitProbe(target string, log *zap.Logger) (waitProbe, error) {
 	switch {
+	case strings.HasPrefix(target, otter.ZooKeeperScheme): // derived from otter.zookeeper.cluster.default only
+		return newZooKeeperProbe(target, log)
 	case strings.HasPrefix(target, "tcp://"):
 		addr := strings.TrimPrefix(target, "tcp://")
 		return waitProbe{name: target, try: func(ctx context.Context) error {

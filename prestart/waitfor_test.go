@@ -142,7 +142,7 @@ func FuzzParseWaitFor(f *testing.F) {
 			return
 		}
 		for _, g := range got {
-			if _, err := newWaitProbe(g); err != nil {
+			if _, err := newWaitProbe(g, zap.NewNop()); err != nil {
 				t.Fatalf("ParseWaitFor(%q) gave %q which WaitFor rejects: %v", spec, g, err)
 			}
 		}

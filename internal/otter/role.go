@@ -101,7 +101,7 @@ const (
 // needs before it can start, and how its value becomes addresses.
 type Dependency struct {
 	Key     string
-	Targets func(value string) ([]string, error) // tcp://host:port targets
+	Targets func(value string) ([]string, error) // tcp://host:port targets, or zookeeper:// (a session)
 }
 
 // Dependencies are what the role waits for by default: the manager's
@@ -110,5 +110,5 @@ func (r Role) Dependencies() []Dependency {
 	if r == Node {
 		return []Dependency{{KeyManagerAddr, HostPortTargets}}
 	}
-	return []Dependency{{KeyDBURL, MySQLTargets}, {KeyZooKeeper, HostPortTargets}}
+	return []Dependency{{KeyDBURL, MySQLTargets}, {KeyZooKeeper, ZooKeeperTargets}}
 }

@@ -34,6 +34,9 @@ func StubJar(t testing.TB) string {
 		cache = os.TempDir()
 	}
 	jar := filepath.Join(cache, "otter-entrypoint", "otter-stub", hash, "otter-stub.jar")
+	if _, err := ZooKeeperClientJars(); err != nil {
+		testkit.MissingTool(t, "%v", err)
+	}
 	if _, err := os.Stat(jar); err == nil {
 		return jar
 	}

@@ -42,6 +42,30 @@ var (
 // Version is the Otter release the layout and default files imitate.
 const Version = "4.2.18"
 
+// DebianJavaDir is where Debian's libzookeeper-java and libslf4j-java put
+// their jars.
+const DebianJavaDir = "/usr/share/java"
+
+// zkClientJars are the jars of Debian's ZooKeeper client that the node
+// stand-in compiles against and runs with (slf4j-nop keeps the client
+// quiet): put into the node's lib/ under their versioned names, as Otter's
+// lib/ holds zookeeper-3.4.5.jar.
+var zkClientJars = []string{"zookeeper.jar", "zookeeper-jute.jar", "slf4j-api.jar", "slf4j-nop.jar"}
+
+// ZooKeeperClientJars returns the real files of zkClientJars, or an error
+// saying which Debian package to install.
+func ZooKeeperClientJars() ([]string, error) {
+	var out []string
+	for _, j := range zkClientJars {
+		p, err := filepath.EvalSymlinks(filepath.Join(DebianJavaDir, j))
+		if err != nil {
+			return nil, fmt.Errorf("the node stand-in needs Debian's ZooKeeper client: %s is missing (apt-get install libzookeeper-java libslf4j-java)", filepath.Join(DebianJavaDir, j))
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 // extraJar is an empty library jar put beside the stand-in's jar so that
 // classpaths hold more than one jar, as Otter's lib/ does.
 const extraJar = "commons-lang-2.6.jar"
@@ -149,7 +173,12 @@ func BuildJar(javac, src, outJar string) error {
 		return err
 	}
 	defer os.RemoveAll(classes)
-	args := append([]string{"--release", "8", "-encoding", "UTF-8", "-nowarn", "-d", classes}, files...)
+	zkJars, err := ZooKeeperClientJars()
+	if err != nil {
+		return err
+	}
+	args := append([]string{"--release", "8", "-encoding", "UTF-8", "-nowarn", "-d", classes,
+		"-cp", strings.Join(zkJars, string(os.PathListSeparator))}, files...)
 	if out, err := exec.Command(javac, args...).CombinedOutput(); err != nil {
 		return fmt.Errorf("javac the otter stand-in: %w\n%s", err, out)
 	}
@@ -308,6 +337,21 @@ func LayoutHome(role, home, src, jar string) error {
 	}
 	if err := os.WriteFile(filepath.Join(home, "lib", extraJar), empty, 0o644); err != nil {
 		return err
+	}
+	if role == "node" {
+		zkJars, err := ZooKeeperClientJars()
+		if err != nil {
+			return err
+		}
+		for _, j := range zkJars {
+			b, err := os.ReadFile(j)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(home, "lib", filepath.Base(j)), b, 0o644); err != nil {
+				return err
+			}
+		}
 	}
 	if role == "manager" {
 		web := "<!-- stand-in for Otter's webx web application; not read -->\n"

@@ -13,6 +13,17 @@
  *  - "registers" by creating ../logs/node/registered-<nid> and removes it in a
  *    shutdown hook that takes otter.stub.shutdownDelayMs (default 500 ms),
  *    logging "## stop the otter server" first and "## otter server is down." last;
+ *  - given a ZooKeeper connect string (otter.stub.zkServers: the real node gets
+ *    it from its NODE row's cluster through the manager), registers as 4.2.18's
+ *    NodeArbitrateEvent.init does, with the real ZooKeeper client: the ephemeral
+ *    /otter/node/{nid}, empty, open ACL, parents created persistent, requesting a
+ *    session of otter.stub.zkSessionTimeoutMs (default 90000, ZooKeeperx's) and
+ *    waiting otter.zookeeper.sessionTimeout (default 60000) for the connection.
+ *    When the node already exists (a killed JVM's session still holds it) the
+ *    main thread dies with ArbitrateException "Node_init" after the ports are
+ *    open, and a non-daemon thread (Jetty's pool in Otter) keeps the JVM running
+ *    unregistered: no running line, no shutdown hook. The shutdown hook deletes
+ *    the node and closes the session. Session expiry is not re-registered.
  *  - fetches files with a real aria2c child process (Otter's command line:
  *    Runtime.exec, no shell, aria2c from PATH, working dir the download dir).
  *
@@ -97,6 +108,11 @@ public class OtterLauncher {
             StubSupport.acceptAndClose(s, "node-port");
         }
 
+        // Only touched with ZooKeeper configured: without it, its client
+        // classes need not be on the class path.
+        final ZkRegistration zk = StubSupport.knob(conf, "otter.stub.zkServers", null) == null ? null
+            : ZkRegistration.register(conf, nid, logger);
+
         final File registration = new File("../logs/node/registered-" + nid).getAbsoluteFile();
         Files.write(registration.toPath(), String.valueOf(StubSupport.pid()).getBytes(StandardCharsets.UTF_8));
         logger.info("## the otter server is running now ......");
@@ -107,6 +123,9 @@ public class OtterLauncher {
             public void run() {
                 try {
                     logger.info("## stop the otter server");
+                    if (zk != null) {
+                        zk.unregister();
+                    }
                     Thread.sleep(delay);
                     if (!registration.delete()) {
                         logger.warn("registration " + registration + " was already gone");

@@ -1,0 +1,229 @@
+package main
+
+// Black-box tests of the ZooKeeper half of issue 11: the built binary, the
+// Otter stand-in on a real JVM, and a real ZooKeeper (Debian's, started by
+// testkit on loopback with a 200 ms tick).
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"otter-entrypoint/internal/otterstub"
+	"otter-entrypoint/internal/otterzk"
+	"otter-entrypoint/internal/testkit"
+)
+
+// zkNodeEnv is a node with nid whose stand-in registers in z (requesting a
+// session of 30 s, so that a killed JVM's node outlives it), its readiness
+// served on probePort.
+func zkNodeEnv(t *testing.T, z *testkit.ZooKeeper, nid, probePort int, renderDir string) []string {
+	t.Helper()
+	jdk := testkit.AnyJDK(t)
+	home := otterstub.Home(t, "node", filepath.Join(t.TempDir(), "node"))
+	return []string{
+		"JAVA_HOME=" + jdk.Home, "OTTER_HOME=" + home, "OTTER_NID=" + strconv.Itoa(nid),
+		"ENTRYPOINT_RENDER_DIR=" + renderDir, "ENTRYPOINT_WAIT_FOR=none",
+		"ENTRYPOINT_READY_INTERVAL=200ms", "ENTRYPOINT_LISTEN=127.0.0.1:" + strconv.Itoa(probePort),
+		"OTTER_ZK_SERVERS=" + z.Addr,
+		"JAVA_OPTIONS=-Dotter.stub.zkServers=" + z.Addr + " -Dotter.stub.zkSessionTimeoutMs=30000 -Dotter.stub.shutdownDelayMs=0",
+	}
+}
+
+// recordedSession is the session the entrypoint recorded in renderDir ("" when none).
+func recordedSession(renderDir string) string {
+	b, err := os.ReadFile(filepath.Join(renderDir, otterzk.RecordFile))
+	if err != nil {
+		return ""
+	}
+	var rec struct{ Session string }
+	if json.Unmarshal(b, &rec) != nil {
+		return ""
+	}
+	return rec.Session
+}
+
+// TestNodeRejoinsAtOnceAfterKill9: a node registers and is ready; kill -9
+// of java leaves its znode to a session that lives on for 30 s; a new
+// entrypoint with the same render directory deletes it at once (the
+// recorded session, its JVM gone) and starts. Readiness needs the znode:
+// deleted under the running JVM, /readyz turns 503 though the log line
+// stays.
+func TestNodeRejoinsAtOnceAfterKill9(t *testing.T) {
+	z := testkit.StartZooKeeper(t)
+	admin := z.Client(t, 4*time.Second)
+	const nid = 4711 // no other test runs a JVM with this nid
+	path := otterzk.NodePath(nid)
+	probePort := testkit.FreePorts(t, 1)[0]
+	renderDir := t.TempDir()
+	env := zkNodeEnv(t, z, nid, probePort, renderDir)
+	readyz := fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort)
+
+	p := start(t, env, "node")
+	st := p.startLine()
+	waitHTTP(t, readyz, 200, 60*time.Second)
+	ok, stat, err := admin.Exists(path)
+	if err != nil || !ok || stat.EphemeralOwner == 0 {
+		t.Fatalf("ready, but %s: exists %v, %+v, %v", path, ok, stat, err)
+	}
+	owner := otterzk.SessionID(stat.EphemeralOwner)
+	testkit.Eventually(t, "the JVM's session recorded", 10*time.Second, func() bool { return recordedSession(renderDir) == owner },
+		func() []byte { return []byte("recorded: " + recordedSession(renderDir) + "\n" + p.stderr.String()) })
+	if err := syscall.Kill(st.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(30 * time.Second); code != 70 {
+		t.Fatalf("exit %d after java was killed, want 70; stderr:\n%s", code, p.stderr.String())
+	}
+	if ok, stat, _ := admin.Exists(path); !ok || otterzk.SessionID(stat.EphemeralOwner) != owner {
+		t.Fatalf("the killed JVM's node should outlive it (session 30s): exists %v", ok)
+	}
+
+	// With a stale wait far shorter than the old session's timeout, only
+	// the fast path can start java.
+	begin := time.Now()
+	p = start(t, append(env, "OTTER_ZK_STALE_WAIT=5s"), "node")
+	p.startLine()
+	waitHTTP(t, readyz, 200, 60*time.Second)
+	if took := time.Since(begin); took > 25*time.Second {
+		t.Errorf("the rejoin took %v; the old session (30s) was waited for", took)
+	}
+	ok, stat, err = admin.Exists(path)
+	if err != nil || !ok || otterzk.SessionID(stat.EphemeralOwner) == owner {
+		t.Fatalf("after the rejoin %s: exists %v, %+v, %v; want a new owner", path, ok, stat, err)
+	}
+	if !strings.Contains(p.stderr.String(), "previous JVM, which is gone") {
+		t.Errorf("the fast path is not logged:\n%s", p.stderr.String())
+	}
+
+	if err := admin.Delete(path, stat.Version); err != nil {
+		t.Fatal(err)
+	}
+	waitHTTP(t, readyz, 503, 10*time.Second)
+	p.signal(syscall.SIGTERM)
+	if code := p.wait(30 * time.Second); code != 143 {
+		t.Errorf("exit %d, want 143; stderr:\n%s", code, p.stderr.String())
+	}
+}
+
+// TestNodeRefusesANidHeldByALiveSession: exit 69 naming nid and session;
+// java never starts and the node is not touched.
+func TestNodeRefusesANidHeldByALiveSession(t *testing.T) {
+	z := testkit.StartZooKeeper(t)
+	other := z.Client(t, 4*time.Second)
+	const nid = 4712
+	path := otterzk.NodePath(nid)
+	testkit.CreateParents(t, other, path)
+	if _, err := other.Create(path, []byte{}, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	env := zkNodeEnv(t, z, nid, testkit.FreePorts(t, 1)[0], t.TempDir())
+	p := start(t, append(env, "OTTER_ZK_STALE_WAIT=1s"), "node")
+	if code := p.wait(60 * time.Second); code != 69 {
+		t.Fatalf("exit %d, want 69; stderr:\n%s", code, p.stderr.String())
+	}
+	for _, want := range []string{"nid 4712", otterzk.SessionID(other.SessionID()), "OTTER_ZK_STALE_WAIT=1s"} {
+		if !strings.Contains(p.stderr.String(), want) {
+			t.Errorf("stderr does not say %q:\n%s", want, p.stderr.String())
+		}
+	}
+	if strings.Contains(p.stderr.String(), "starting Otter") && strings.Contains(p.stderr.String(), otterstub.StartPrefix) {
+		t.Error("java started")
+	}
+	if ok, st, _ := other.Exists(path); !ok || st.EphemeralOwner != other.SessionID() {
+		t.Error("the live session's node was touched")
+	}
+}
+
+// TestManagerWaitsForAZooKeeperSession: otter.zookeeper.cluster.default is
+// waited for with a session; a port that accepts connections but is not
+// ZooKeeper is not enough (69, saying so), a real ZooKeeper is.
+func TestManagerWaitsForAZooKeeperSession(t *testing.T) {
+	home := otterstub.Home(t, "manager", filepath.Join(t.TempDir(), "manager"))
+	db, err := net.Listen("tcp", "127.0.0.1:0") // the MySQL wait's TCP target
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	go func() {
+		for {
+			c, err := db.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	mute, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never speaks ZooKeeper
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mute.Close()
+	go func() {
+		var held []net.Conn
+		for {
+			c, err := mute.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	env := []string{"OTTER_HOME=" + home, "ENTRYPOINT_RENDER_DIR=" + t.TempDir(),
+		"OTTER_DATABASE_DRIVER_URL=jdbc:mysql://" + db.Addr().String() + "/otter"}
+
+	t.Run("not ZooKeeper", func(t *testing.T) {
+		p := start(t, append(env, "OTTER_ZOOKEEPER_CLUSTER_DEFAULT="+mute.Addr().String(), "ENTRYPOINT_WAIT_TIMEOUT=10s"), "manager")
+		if code := p.wait(60 * time.Second); code != 69 {
+			t.Fatalf("exit %d, want 69; stderr:\n%s", code, p.stderr.String())
+		}
+		if !strings.Contains(p.stderr.String(), "no session was established") {
+			t.Errorf("the reason is not said in words:\n%s", p.stderr.String())
+		}
+	})
+	t.Run("ZooKeeper", func(t *testing.T) {
+		z := testkit.StartZooKeeper(t)
+		ports := testkit.FreePorts(t, 2)
+		p := start(t, append(env, "OTTER_ZOOKEEPER_CLUSTER_DEFAULT="+z.Addr, "ENTRYPOINT_WAIT_TIMEOUT=60s",
+			"OTTER_PORT="+strconv.Itoa(ports[0]), "OTTER_COMMUNICATION_MANAGER_PORT="+strconv.Itoa(ports[1])), "manager")
+		p.startLine()
+		if !strings.Contains(p.stderr.String(), `"dependency reachable","target":"zookeeper://`+z.Addr) {
+			t.Errorf("the ZooKeeper session is not what was waited for:\n%s", p.stderr.String())
+		}
+		p.signal(syscall.SIGTERM)
+		if code := p.wait(30 * time.Second); code != 143 {
+			t.Errorf("exit %d, want 143; stderr:\n%s", code, p.stderr.String())
+		}
+	})
+}
+
+// TestZooKeeperSettingsAreChecked: invalid values are reported with the
+// rest (78), each naming the setting.
+func TestZooKeeperSettingsAreChecked(t *testing.T) {
+	home := otterstub.Home(t, "node", filepath.Join(t.TempDir(), "node"))
+	cmd := exec.Command(entrypointBin, "node", "--dry-run")
+	cmd.Env = append(os.Environ(), "OTTER_HOME="+home, "ENTRYPOINT_RENDER_DIR="+t.TempDir(), "OTTER_NID=3",
+		"OTTER_ZK_SERVERS=zk-0:2181,zk-1:99999", "OTTER_ZK_STALE_WAIT=-1s", "ENTRYPOINT_WAIT_TIMEOUT=soon")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 78 {
+		t.Fatalf("exit %v, want 78: %s", err, out)
+	}
+	for _, want := range []string{"OTTER_ZK_SERVERS", "99999", "OTTER_ZK_STALE_WAIT", "ENTRYPOINT_WAIT_TIMEOUT"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the message does not name %q:\n%s", want, out)
+		}
+	}
+}
