@@ -124,9 +124,13 @@ func TestNodeRegistersAndStarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The cluster the node registers in is a real ZooKeeper: a registered
+	// node checks its /otter/node/{nid} there before java starts, and the
+	// stand-in registers it.
+	z := testkit.StartZooKeeper(t)
 	j, _ := prestart.ParseJDBC(srv.JDBCURL(db))
 	initDB := prestart.DBInit{DB: prestart.DB{JDBC: j, User: admin, Password: adminPassword}, Schema: schema,
-		ZooKeeper: []string{"zk-0.zk:2181"}, Timeout: time.Minute, Log: zap.NewNop()}
+		ZooKeeper: []string{z.Addr}, Timeout: time.Minute, Log: zap.NewNop()}
 	if err := initDB.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +148,7 @@ func TestNodeRegistersAndStarts(t *testing.T) {
 		"OTTER_REGISTER_PASSWORD_FILE=" + secretFile(t, password),
 		"OTTER_NODE_NAME=otter-node-6", "OTTER_ADVERTISE_HOST=otter-node-6.otter-node.otter.svc.cluster.local",
 		"OTTER_NODE_PORT=31088",
+		"JAVA_OPTIONS=-Dotter.stub.zkServers=" + z.Addr + " -Dotter.stub.shutdownDelayMs=0",
 	}
 	p := start(t, env, "node")
 	st := p.startLine()
@@ -170,7 +175,7 @@ func TestNodeRegistersAndStarts(t *testing.T) {
 	}
 
 	// The same nid under another name: 78, java never starts.
-	env[len(env)-3] = "OTTER_NODE_NAME=someone-else"
+	env[len(env)-4] = "OTTER_NODE_NAME=someone-else"
 	p = start(t, env, "node")
 	if code := p.wait(60 * time.Second); code != 78 {
 		t.Fatalf("exit %d on a conflict, want 78; stderr:\n%s", code, p.stderr.String())

@@ -5,6 +5,7 @@ package main
 // testkit on loopback with a 200 ms tick).
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -18,10 +19,12 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+	"go.uber.org/zap"
 
 	"otter-entrypoint/internal/otterstub"
 	"otter-entrypoint/internal/otterzk"
 	"otter-entrypoint/internal/testkit"
+	"otter-entrypoint/prestart"
 )
 
 // zkNodeEnv is a node with nid whose stand-in registers in z (requesting a
@@ -150,20 +153,20 @@ func TestNodeRefusesANidHeldByALiveSession(t *testing.T) {
 // ZooKeeper is not enough (69, saying so), a real ZooKeeper is.
 func TestManagerWaitsForAZooKeeperSession(t *testing.T) {
 	home := otterstub.Home(t, "manager", filepath.Join(t.TempDir(), "manager"))
-	db, err := net.Listen("tcp", "127.0.0.1:0") // the MySQL wait's TCP target
+	// The manager also waits for Otter's tables: a real database with them.
+	srv := testkit.SharedMariaDB(t)
+	db := srv.NewDatabase(t)
+	user, password := srv.NewUser(t, "GRANT ALL ON `"+db+"`.* TO %s")
+	schema, err := prestart.LoadSchema(home, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	go func() {
-		for {
-			c, err := db.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	j, _ := prestart.ParseJDBC(srv.JDBCURL(db))
+	initDB := prestart.DBInit{DB: prestart.DB{JDBC: j, User: user, Password: password}, Schema: schema,
+		ZooKeeper: []string{"zk:2181"}, Timeout: time.Minute, Log: zap.NewNop()}
+	if err := initDB.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	mute, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never speaks ZooKeeper
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +186,8 @@ func TestManagerWaitsForAZooKeeperSession(t *testing.T) {
 		}
 	}()
 	env := []string{"OTTER_HOME=" + home, "ENTRYPOINT_RENDER_DIR=" + t.TempDir(),
-		"OTTER_DATABASE_DRIVER_URL=jdbc:mysql://" + db.Addr().String() + "/otter"}
+		"OTTER_DATABASE_DRIVER_URL=" + srv.JDBCURL(db), "OTTER_DATABASE_DRIVER_USERNAME=" + user,
+		"OTTER_DATABASE_DRIVER_PASSWORD=" + password}
 
 	t.Run("not ZooKeeper", func(t *testing.T) {
 		p := start(t, append(env, "OTTER_ZOOKEEPER_CLUSTER_DEFAULT="+mute.Addr().String(), "ENTRYPOINT_WAIT_TIMEOUT=10s"), "manager")
