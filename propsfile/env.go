@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"go.uber.org/zap"
+
+	"otter-entrypoint/internal/safefile"
 )
 
 // envSetting is a key set from the environment (source 3) or from a file
@@ -55,7 +57,7 @@ func collectEnv(environ []string, ix *keyIndex, reservedNames map[string]struct{
 				}
 				content, err := read(value)
 				if err != nil {
-					probs.add("%s=%s: cannot read the secret file for %s: %v", name, value, keys[0], withoutPath(err))
+					probs.add("%s=%s: cannot use it as the secret file for %s: it %s", name, value, keys[0], safefile.Describe(err))
 					continue
 				}
 				files = append(files, envSetting{key: keys[0], value: validText(content, name, log), src: src})

@@ -3,15 +3,17 @@ package propsfile
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"go.uber.org/zap"
+
+	"otter-entrypoint/internal/safefile"
 )
 
 // FileName is the name of the rendered file in the render directory.
@@ -19,9 +21,6 @@ const FileName = "otter.properties"
 
 // Mask replaces secret values in everything meant for humans.
 const Mask = "******"
-
-// maxSecretSize bounds what a *_FILE variable may name.
-const maxSecretSize = 1 << 20
 
 // Options say what to render.
 type Options struct {
@@ -156,9 +155,9 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 // loadFile reads and parses one .properties file, reporting a failure as a
 // problem built by describe.
 func loadFile(path string, src Source, probs *problems, log *zap.Logger, describe func(error) string) (*File, bool) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.MaxPropertiesSize)
 	if err != nil {
-		probs.add("%s", describe(withoutPath(err)))
+		probs.add("%s", describe(errors.New(safefile.Describe(err))))
 		return nil, false
 	}
 	f, err := Parse(data)
@@ -202,7 +201,7 @@ func configFiles(dir string, probs *problems, log *zap.Logger) []string {
 	if dir == "" {
 		return nil
 	}
-	ents, err := os.ReadDir(dir)
+	ents, err := readDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		log.Debug("config directory does not exist; no config-dir source", zap.String("dir", dir))
 		return nil
@@ -218,35 +217,35 @@ func configFiles(dir string, probs *problems, log *zap.Logger) []string {
 			log.Debug("config directory entry skipped", zap.String("dir", dir), zap.String("entry", name))
 			continue
 		}
-		st, err := os.Stat(filepath.Join(dir, name)) // follows the ConfigMap's symbolic links
-		if err != nil {
-			probs.add("cannot read %s from OTTER_CONFIG_DIR: %v", filepath.Join(dir, name), withoutPath(err))
-			continue
-		}
-		if !st.Mode().IsRegular() {
-			log.Warn("config directory entry is not a regular file; skipped", zap.String("dir", dir), zap.String("entry", name))
-			continue
-		}
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	return names
 }
 
+// readDir lists a directory. It is opened with O_DIRECTORY and O_NONBLOCK,
+// so a FIFO or device at its path is refused at once instead of blocking.
+func readDir(dir string) ([]fs.DirEntry, error) {
+	f, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ENOTDIR) {
+		fi, serr := os.Stat(dir)
+		if serr == nil {
+			return nil, fmt.Errorf("it is %s, not a directory", safefile.Kind(fi.Mode()))
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
+}
+
 // readSecret reads a *_FILE variable's file: its content without trailing
 // line terminators.
 func readSecret(path string) (string, error) {
-	f, err := os.Open(path)
+	data, err := safefile.ReadFile(path, safefile.MaxSecretSize)
 	if err != nil {
 		return "", err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSecretSize+1))
-	if err != nil {
-		return "", err
-	}
-	if len(data) > maxSecretSize {
-		return "", fmt.Errorf("%s is larger than %d bytes", path, maxSecretSize)
 	}
 	return strings.TrimRight(string(data), "\r\n"), nil
 }

@@ -15,6 +15,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"otter-entrypoint/internal/safefile"
 )
 
 // maxPartial bounds a line without a newline; longer ones are cut.
@@ -65,17 +67,14 @@ func (fl *Follower) Begin() error {
 }
 
 func (fl *Follower) open() error {
-	f, err := os.Open(fl.path)
+	// Only a regular file is followed: a FIFO would block the open, and a
+	// device such as /dev/zero would be copied to stdout without end.
+	f, fi, err := safefile.Open(fl.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("open log file: %w", err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("stat log file: %w", err)
+		return fmt.Errorf("cannot follow %s: it %s; only regular files are followed", fl.path, safefile.Describe(err))
 	}
 	fl.f = f
 	fl.id, _ = idOf(fi)
