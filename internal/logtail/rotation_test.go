@@ -2,9 +2,11 @@ package logtail
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 )
 
 func mustRename(t testing.TB, from, to string) {
@@ -218,4 +221,65 @@ func TestTailPicksUpNewLinesWithoutWaitingForThePoll(t *testing.T) {
 	if _, errs := out.state(); len(errs) > 0 {
 		t.Error(errs)
 	}
+}
+
+// inotifyEvent encodes one event as the kernel does.
+func inotifyEvent(wd int32, mask, cookie uint32, name string) []byte {
+	n := 0
+	if name != "" {
+		n = (len(name) + 1 + 15) / 16 * 16 // NUL-terminated, padded
+	}
+	b := make([]byte, unix.SizeofInotifyEvent+n)
+	binary.NativeEndian.PutUint32(b[0:], uint32(wd))
+	binary.NativeEndian.PutUint32(b[4:], mask)
+	binary.NativeEndian.PutUint32(b[8:], cookie)
+	binary.NativeEndian.PutUint32(b[12:], uint32(n))
+	copy(b[16:], name)
+	return b
+}
+
+func testWatcher() *watcher {
+	return &watcher{full: map[string]bool{"/l": true}, byWd: map[int32]string{1: "/l", 2: "/m"},
+		pending: map[uint32]string{}, origin: map[string]origin{}}
+}
+
+func TestWatcherTracksRenamesInOrder(t *testing.T) {
+	w := testWatcher()
+	followed := func(p string) bool { return p == "/l/node.log" }
+	var buf []byte
+	for _, e := range [][]byte{
+		inotifyEvent(1, unix.IN_MOVED_FROM, 7, "node.log"), inotifyEvent(1, unix.IN_MOVED_TO, 7, "node.log.1"),
+		inotifyEvent(1, unix.IN_CREATE, 0, "node.log"), inotifyEvent(1, unix.IN_MODIFY, 0, "node.log"),
+		inotifyEvent(1, unix.IN_MOVED_FROM, 8, "node.log.1"), inotifyEvent(1, unix.IN_MOVED_TO, 8, "node.log.2"),
+		inotifyEvent(1, unix.IN_MOVED_FROM, 9, "node.log"), inotifyEvent(1, unix.IN_MOVED_TO, 9, "node.log.1"),
+		inotifyEvent(1, unix.IN_MOVED_FROM, 10, "other.log"), inotifyEvent(1, unix.IN_MOVED_TO, 10, "other.log.1"),
+		inotifyEvent(2, unix.IN_CREATE|unix.IN_ISDIR, 0, "sub"),
+	} {
+		buf = append(buf, e...)
+	}
+	if !w.apply(buf, followed) {
+		t.Error("a directory created under a watched one does not ask for new watches")
+	}
+	if got := w.renamedFrom("/l/node.log"); !reflect.DeepEqual(got, []string{"/l/node.log.2", "/l/node.log.1"}) {
+		t.Errorf("renamedFrom = %q, want the first generation (now .2), then the second (.1)", got)
+	}
+	if got := w.renamedFrom("/l/node.log"); len(got) != 0 {
+		t.Errorf("renamedFrom again = %q, want nothing (each name is given once)", got)
+	}
+}
+
+func FuzzWatcherApply(f *testing.F) {
+	f.Add(append(inotifyEvent(1, unix.IN_MOVED_FROM, 7, "node.log"), inotifyEvent(1, unix.IN_MOVED_TO, 7, "x")...))
+	f.Add(inotifyEvent(1, unix.IN_IGNORED, 0, ""))
+	f.Add([]byte{1, 0, 0, 0, 0x40, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, buf []byte) {
+		w := testWatcher()
+		w.apply(buf, func(p string) bool { return strings.HasPrefix(p, "/l/n") })
+		for name, o := range w.origin {
+			if !strings.HasPrefix(o.path, "/l/n") || name == "" {
+				t.Fatalf("origin %q → %+v", name, o)
+			}
+		}
+		w.renamedFrom("/l/node.log")
+	})
 }

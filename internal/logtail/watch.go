@@ -1,10 +1,10 @@
 package logtail
 
 import (
+	"encoding/binary"
 	"path/filepath"
 	"sort"
 	"strings"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -107,44 +107,7 @@ func (w *watcher) read(isFollowed func(string) bool) {
 		if err != nil || n <= 0 {
 			break
 		}
-		for off := 0; off+unix.SizeofInotifyEvent <= n; {
-			ev := (*unix.InotifyEvent)(unsafe.Pointer(&w.buf[off]))
-			nameBytes := w.buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(ev.Len)]
-			off += unix.SizeofInotifyEvent + int(ev.Len)
-			name := strings.TrimRight(string(nameBytes), "\x00")
-			if ev.Mask&unix.IN_Q_OVERFLOW != 0 {
-				w.overflow = true
-				continue
-			}
-			dir, ok := w.byWd[ev.Wd]
-			if !ok {
-				continue
-			}
-			if ev.Mask&unix.IN_IGNORED != 0 { // the directory went away
-				delete(w.byWd, ev.Wd)
-				delete(w.full, dir)
-				rewatch = true
-				continue
-			}
-			if ev.Mask&unix.IN_ISDIR != 0 && ev.Mask&(unix.IN_CREATE|unix.IN_MOVED_TO) != 0 {
-				rewatch = true
-			}
-			path := filepath.Join(dir, name)
-			switch {
-			case ev.Mask&unix.IN_MOVED_FROM != 0:
-				w.pending[ev.Cookie] = path
-			case ev.Mask&unix.IN_MOVED_TO != 0:
-				from, ok := w.pending[ev.Cookie]
-				delete(w.pending, ev.Cookie)
-				if ok {
-					w.moved(from, path, isFollowed)
-				} else {
-					delete(w.origin, path) // moved in from elsewhere
-				}
-			case ev.Mask&unix.IN_DELETE != 0:
-				delete(w.origin, path)
-			}
-		}
+		rewatch = w.apply(w.buf[:n], isFollowed) || rewatch
 	}
 	// A move whose other half never came left the watched directories.
 	for c, from := range w.pending {
@@ -154,6 +117,58 @@ func (w *watcher) read(isFollowed func(string) bool) {
 	if rewatch {
 		w.addWatches()
 	}
+}
+
+// apply parses a buffer of inotify events and applies them. It reports
+// whether a watched directory appeared or went away. A truncated event (the
+// kernel never writes one) ends the buffer.
+func (w *watcher) apply(buf []byte, isFollowed func(string) bool) (rewatch bool) {
+	for off := 0; off+unix.SizeofInotifyEvent <= len(buf); {
+		var ev unix.InotifyEvent
+		ev.Wd = int32(binary.NativeEndian.Uint32(buf[off:]))
+		ev.Mask = binary.NativeEndian.Uint32(buf[off+4:])
+		ev.Cookie = binary.NativeEndian.Uint32(buf[off+8:])
+		ev.Len = binary.NativeEndian.Uint32(buf[off+12:])
+		start := off + unix.SizeofInotifyEvent
+		if uint64(ev.Len) > uint64(len(buf)-start) {
+			return rewatch
+		}
+		name := strings.TrimRight(string(buf[start:start+int(ev.Len)]), "\x00")
+		off = start + int(ev.Len)
+		if ev.Mask&unix.IN_Q_OVERFLOW != 0 {
+			w.overflow = true
+			continue
+		}
+		dir, ok := w.byWd[ev.Wd]
+		if !ok {
+			continue
+		}
+		if ev.Mask&unix.IN_IGNORED != 0 { // the directory went away
+			delete(w.byWd, ev.Wd)
+			delete(w.full, dir)
+			rewatch = true
+			continue
+		}
+		if ev.Mask&unix.IN_ISDIR != 0 && ev.Mask&(unix.IN_CREATE|unix.IN_MOVED_TO) != 0 {
+			rewatch = true
+		}
+		path := filepath.Join(dir, name)
+		switch {
+		case ev.Mask&unix.IN_MOVED_FROM != 0:
+			w.pending[ev.Cookie] = path
+		case ev.Mask&unix.IN_MOVED_TO != 0:
+			from, ok := w.pending[ev.Cookie]
+			delete(w.pending, ev.Cookie)
+			if ok {
+				w.moved(from, path, isFollowed)
+			} else {
+				delete(w.origin, path) // moved in from elsewhere
+			}
+		case ev.Mask&unix.IN_DELETE != 0:
+			delete(w.origin, path)
+		}
+	}
+	return rewatch
 }
 
 // origin is the followed path a file was renamed away from, and when (the
