@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -24,10 +25,14 @@ const Mask = "******"
 
 // Options say what to render.
 type Options struct {
-	Role      string   // "manager" or "node"
-	OtterHome string   // the base file is OtterHome/conf/otter.properties
-	ConfigDir string   // "" or a missing directory: no config-dir source
-	Environ   []string // KEY=VALUE; a later duplicate wins
+	Role      string // "manager" or "node"
+	OtterHome string // the base file is OtterHome/conf/otter.properties
+	ConfigDir string // "" or a missing directory: no config-dir source
+	// ConfigDirSet: OTTER_CONFIG_DIR was set explicitly, so a ConfigDir
+	// that does not exist is a mistake (a typo, a volume not mounted), not
+	// the default's "no config directory".
+	ConfigDirSet bool
+	Environ      []string // KEY=VALUE; a later duplicate wins
 	// Reserved are the entrypoint's own OTTER_* settings, never properties
 	// (the caller knows them all: it reads them).
 	Reserved []string
@@ -111,13 +116,16 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 	}
 	r.numBase = len(r.entries)
 
-	for _, name := range configFiles(opts.ConfigDir, &probs, log) {
+	baseKeys := r.keyIndex()
+	baseKeys.exact = maps.Clone(r.index) // r.index grows with the config-dir keys
+	for _, name := range configFiles(opts.ConfigDir, opts.ConfigDirSet, &probs, log) {
 		path := filepath.Join(opts.ConfigDir, name)
 		src := Source{Kind: SourceConfigDir, Name: name}
 		f, ok := loadFile(path, src, &probs, log, func(err error) string {
 			return fmt.Sprintf("cannot read %s from OTTER_CONFIG_DIR: %v", path, err)
 		})
 		if ok {
+			warnTypos(f, path, baseKeys, log)
 			r.merge(f, src, path, log)
 		}
 	}
@@ -194,15 +202,22 @@ func hasUTF8Text(data []byte) bool {
 }
 
 // configFiles lists the *.properties files of the config directory in
-// lexical order. Names starting with '.' are skipped: that covers the
-// "..data" link and "..<timestamp>" directory of a mounted ConfigMap, whose
-// visible entries are symbolic links into them.
-func configFiles(dir string, probs *problems, log *zap.Logger) []string {
+// lexical order. Names starting with ".." (the "..data" link and
+// "..<timestamp>" directory of a mounted ConfigMap, whose visible entries
+// are symbolic links into them) are skipped silently; any other name that is
+// skipped (hidden, or not ending in ".properties" exactly, such as
+// otter.PROPERTIES or otter.properties.bak) gets a warning: a file someone
+// put there and expects to be read.
+func configFiles(dir string, explicit bool, probs *problems, log *zap.Logger) []string {
 	if dir == "" {
 		return nil
 	}
 	ents, err := readDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
+		if explicit {
+			probs.add("OTTER_CONFIG_DIR=%s does not exist: mount the configuration there, correct the path, or unset OTTER_CONFIG_DIR to run without one", dir)
+			return nil
+		}
 		log.Debug("config directory does not exist; no config-dir source", zap.String("dir", dir))
 		return nil
 	}
@@ -213,8 +228,17 @@ func configFiles(dir string, probs *problems, log *zap.Logger) []string {
 	var names []string
 	for _, e := range ents {
 		name := e.Name()
-		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".properties") {
-			log.Debug("config directory entry skipped", zap.String("dir", dir), zap.String("entry", name))
+		switch {
+		case strings.HasPrefix(name, ".."):
+			log.Debug("ConfigMap bookkeeping entry skipped", zap.String("dir", dir), zap.String("entry", name))
+			continue
+		case strings.HasPrefix(name, "."):
+			log.Warn("hidden file in OTTER_CONFIG_DIR skipped; only *.properties files whose name does not start with '.' are read",
+				zap.String("dir", dir), zap.String("entry", name))
+			continue
+		case !strings.HasSuffix(name, ".properties"):
+			log.Warn("file in OTTER_CONFIG_DIR skipped: only names ending in .properties (lower case) are read; rename it to <name>.properties to use it",
+				zap.String("dir", dir), zap.String("entry", name))
 			continue
 		}
 		names = append(names, name)
@@ -247,7 +271,34 @@ func readSecret(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimRight(string(data), "\r\n"), nil
+	return trimEOL(string(data)), nil
+}
+
+// trimEOL removes trailing line terminators. One rule for every value from
+// outside a .properties file (*_FILE contents and environment variables):
+// an editor's final newline, or YAML's "|" block in a ConfigMap or a pod's
+// env, is never part of an Otter value (addresses, ports, passwords).
+func trimEOL(s string) string { return strings.TrimRight(s, "\r\n") }
+
+// warnTypos warns about each key of a config-dir file that is not in the
+// base file but looks like a typo of one of its keys (Java's keys are
+// case-sensitive: otter.zookeeper.sesionTimeout or
+// otter.zookeeper.sessiontimeout is a new key Otter never reads).
+func warnTypos(f *File, path string, base *keyIndex, log *zap.Logger) {
+	warned := map[string]bool{}
+	for _, it := range f.Items {
+		if it.Kind != KindEntry || warned[it.Key] {
+			continue
+		}
+		if _, known := base.exact[it.Key]; known {
+			continue
+		}
+		if c := base.closest(it.Key); len(c) > 0 {
+			warned[it.Key] = true
+			log.Warn("key is not in the release's otter.properties but looks like a typo of a key that is; Otter reads keys case-sensitively and would ignore it",
+				zap.String("file", path), zap.String("key", it.Key), zap.Int("line", it.Line), zap.Strings("didYouMean", c))
+		}
+	}
 }
 
 // merge sets every entry of f, warning about a key f defines twice.
