@@ -144,7 +144,7 @@ func FuzzEnvName(f *testing.F) {
 			}
 		}
 		// The upper-snake name derived from a plain otter.* key finds it.
-		if !strings.HasPrefix(key, "otter.") || strings.Trim(key[6:], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.") != "" {
+		if !strings.HasPrefix(key, "otter.") || key == "otter." || strings.Trim(key[6:], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.") != "" {
 			return
 		}
 		derived := snakeName(key)
