@@ -18,6 +18,7 @@ import (
 	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/internal/otter"
 	"otter-entrypoint/internal/otterzk"
+	"otter-entrypoint/internal/safefile"
 	"otter-entrypoint/jvm"
 	"otter-entrypoint/prestart"
 	"otter-entrypoint/probes"
@@ -344,7 +345,7 @@ func valueOr(r *propsfile.Result, key, def string) string {
 // lastLines returns up to n last lines of a file (nil when unreadable),
 // reading at most the last 64 KiB.
 func lastLines(path string, n int) []string {
-	f, err := os.Open(path)
+	f, _, err := safefile.Open(path) // a FIFO or device there must not block or flood
 	if err != nil {
 		return nil
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -21,7 +22,11 @@ type renderSettings struct {
 }
 
 // resolve fills OTTER_HOME's default for role and returns every problem:
-// the three paths must be absolute.
+// the three paths must be absolute; OTTER_HOME and ENTRYPOINT_RENDER_DIR
+// go on java's classpath, so they cannot hold its separator ':'; and the
+// render directory must be neither the release's conf/ (the file written
+// would replace the base file it is rendered from) nor OTTER_CONFIG_DIR
+// (the next start would read the last render back as configuration).
 func (s *renderSettings) resolve(role otter.Role) []string {
 	if s.OtterHome == "" {
 		s.OtterHome = role.DefaultHome()
@@ -36,17 +41,54 @@ func (s *renderSettings) resolve(role otter.Role) []string {
 			p = append(p, fmt.Sprintf("%s=%q: must be an absolute path", c.name, c.value))
 		}
 	}
+	for _, c := range []struct{ name, value string }{
+		{"OTTER_HOME", s.OtterHome},
+		{"ENTRYPOINT_RENDER_DIR", s.RenderDir},
+	} {
+		if strings.Contains(c.value, ":") {
+			p = append(p, fmt.Sprintf("%s=%q: contains ':', which separates java's classpath entries (the path would be split in two); use a path without ':'", c.name, c.value))
+		}
+	}
+	if len(p) > 0 {
+		return p
+	}
+	render, conf := realPath(s.RenderDir), realPath(filepath.Join(s.OtterHome, "conf"))
+	if render == conf || strings.HasPrefix(render, conf+string(filepath.Separator)) {
+		p = append(p, fmt.Sprintf("ENTRYPOINT_RENDER_DIR=%q is inside the release's configuration directory %s: the rendered otter.properties would replace (or shadow) the file it is rendered from; use a directory of its own, such as the default /tmp/otter-entrypoint", s.RenderDir, filepath.Join(s.OtterHome, "conf")))
+	}
+	if render == realPath(s.ConfigDir) {
+		p = append(p, fmt.Sprintf("ENTRYPOINT_RENDER_DIR=%q is OTTER_CONFIG_DIR: the next start would read the last rendered otter.properties back as configuration; use a directory of its own, such as the default /tmp/otter-entrypoint", s.RenderDir))
+	}
 	return p
+}
+
+// explicitlySet reports a variable set to a non-empty value.
+func explicitlySet(a *app, name string) bool {
+	v, ok := a.getenv(name)
+	return ok && v != ""
+}
+
+// realPath is path with its symbolic links resolved as far as it exists.
+func realPath(path string) string {
+	path = filepath.Clean(path)
+	if r, err := filepath.EvalSymlinks(path); err == nil {
+		return r
+	}
+	if dir := filepath.Dir(path); dir != path {
+		return filepath.Join(realPath(dir), filepath.Base(path))
+	}
+	return path
 }
 
 // propsOptions are the propsfile options for role.
 func (s renderSettings) propsOptions(a *app, role otter.Role) propsfile.Options {
 	return propsfile.Options{
-		Role:      string(role),
-		OtterHome: s.OtterHome,
-		ConfigDir: s.ConfigDir,
-		Environ:   a.environ,
-		Reserved:  reservedEnv(),
+		Role:         string(role),
+		OtterHome:    s.OtterHome,
+		ConfigDir:    s.ConfigDir,
+		ConfigDirSet: explicitlySet(a, "OTTER_CONFIG_DIR"), // then it must exist; the default may not
+		Environ:      a.environ,
+		Reserved:     reservedEnv(),
 	}
 }
 

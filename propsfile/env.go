@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"go.uber.org/zap"
+
+	"otter-entrypoint/internal/safefile"
 )
 
 // envSetting is a key set from the environment (source 3) or from a file
@@ -55,8 +57,15 @@ func collectEnv(environ []string, ix *keyIndex, reservedNames map[string]struct{
 				}
 				content, err := read(value)
 				if err != nil {
-					probs.add("%s=%s: cannot read the secret file for %s: %v", name, value, keys[0], withoutPath(err))
+					probs.add("%s=%s: cannot use it as the secret file for %s: it %s", name, value, keys[0], safefile.Describe(err))
 					continue
+				}
+				if content == "" {
+					log.Warn("secret file is empty (or holds only line breaks); the key gets an empty value",
+						zap.String("variable", name), zap.String("file", value), zap.String("key", keys[0]))
+				}
+				if kind == newKey {
+					warnNewKey(ix, name, keys[0], log)
 				}
 				files = append(files, envSetting{key: keys[0], value: validText(content, name, log), src: src})
 				continue
@@ -70,11 +79,23 @@ func collectEnv(environ []string, ix *keyIndex, reservedNames map[string]struct{
 		kind, keys := ix.match(name, value, reservedNames, env)
 		switch kind {
 		case notProperty:
+			if looksLikeKey(name) {
+				log.Warn("variable starts with \"otter.\" but cannot set a key: keys set this way are \"otter.\" (lower case) and more, in printable ASCII without blanks; ignored",
+					zap.String("variable", name))
+			}
 		case reserved:
 			log.Debug("entrypoint setting, not a property", zap.String("variable", name))
 		case serviceLink:
 			log.Debug("Kubernetes service variable, not a property; ignored", zap.String("variable", name))
 		case exactKey, newKey, snakeKey:
+			if kind == newKey {
+				warnNewKey(ix, name, keys[0], log)
+			}
+			if v := trimEOL(value); v != value {
+				log.Warn("value ends with a line break (a YAML \"|\" block?); removed, as from a *_FILE secret",
+					zap.String("variable", name), zap.String("key", keys[0]))
+				value = v
+			}
 			vars = append(vars, envSetting{key: keys[0], value: validText(value, name, log), src: Source{Kind: SourceEnv, Name: name}})
 		case ambiguous:
 			probs.add("%s matches several keys (%s); name the variable exactly like the key instead, e.g. %s",
@@ -108,6 +129,21 @@ func collectEnv(environ []string, ix *keyIndex, reservedNames map[string]struct{
 		}
 	}
 	return append(vars, files...)
+}
+
+// warnNewKey warns when a variable adds a key that looks like a typo of a
+// known one (Java's keys are case-sensitive: otter.zookeeper.sesionTimeout
+// is a new key Otter never reads). The key is still added.
+func warnNewKey(ix *keyIndex, name, key string, log *zap.Logger) {
+	if c := ix.closest(key); len(c) > 0 {
+		log.Warn("variable adds a key that is in neither the base file nor the config directory but looks like a typo of one that is; Otter reads keys case-sensitively and would ignore it",
+			zap.String("variable", name), zap.String("key", key), zap.Strings("didYouMean", c))
+	}
+}
+
+// looksLikeKey: a name starting with "otter." in any case, meant as a key.
+func looksLikeKey(name string) bool {
+	return len(name) >= len(newKeyPrefix) && strings.EqualFold(name[:len(newKeyPrefix)], newKeyPrefix)
 }
 
 // dedupe keeps one setting per key; two variables of the same source kind

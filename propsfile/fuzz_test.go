@@ -1,11 +1,16 @@
 package propsfile
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // asWritten is what the writer stores for s: invalid UTF-8 bytes become U+FFFD.
@@ -139,7 +144,7 @@ func FuzzEnvName(f *testing.F) {
 			}
 		}
 		// The upper-snake name derived from a plain otter.* key finds it.
-		if !strings.HasPrefix(key, "otter.") || strings.Trim(key[6:], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.") != "" {
+		if !strings.HasPrefix(key, "otter.") || key == "otter." || strings.Trim(key[6:], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.") != "" {
 			return
 		}
 		derived := snakeName(key)
@@ -160,6 +165,36 @@ func FuzzEnvName(f *testing.F) {
 			}
 		default:
 			t.Fatalf("%s (from %q) gave %v", derived, key, k2)
+		}
+	})
+}
+
+// FuzzCollectEnv: any environment gives settings for keys the variables
+// designate, values without trailing line breaks from variables, and log
+// lines that never hold a value.
+func FuzzCollectEnv(f *testing.F) {
+	f.Add("otter.zookeeper.sesionTimeout", "10\n", "OTTER_PORT", "8080\r\n")
+	f.Add("Otter.port", "1", "otter.", "x")
+	f.Add("otter.x_FILE", "/dev/null", "otter.x", "v")
+	f.Fuzz(func(t *testing.T, n1, v1, n2, v2 string) {
+		ix := newKeyIndex([]string{"otter.port", "otter.zookeeper.sessionTimeout"})
+		core, logs := observer.New(zapcore.DebugLevel)
+		var probs problems
+		read := func(string) (string, error) { return "Secret-Value-42", nil }
+		got := collectEnv([]string{n1 + "=" + v1, n2 + "=" + v2}, ix, nil, read, &probs, zap.New(core))
+		for _, s := range got {
+			if s.src.Kind == SourceEnv && strings.HasSuffix(s.value, "\n") {
+				t.Fatalf("%s kept a trailing line break: %q", s.src, s.value)
+			}
+			if s.key == "" {
+				t.Fatalf("empty key from %s", s.src)
+			}
+		}
+		for _, e := range logs.All() {
+			text := e.Message + fmt.Sprint(e.ContextMap())
+			if strings.Contains(text, "Secret-Value-42") {
+				t.Fatalf("log shows a secret: %s", text)
+			}
 		}
 	})
 }

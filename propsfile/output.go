@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"unicode"
 )
@@ -26,6 +27,9 @@ func writeFileAtomic(dir, name string, data []byte) (path string, err error) {
 	path = filepath.Join(dir, name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("create the render directory %s: %w (set ENTRYPOINT_RENDER_DIR to a writable directory)", dir, err)
+	}
+	if err := checkPrivateDir(dir); err != nil {
+		return "", err
 	}
 	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
 	if err != nil {
@@ -51,6 +55,31 @@ func writeFileAtomic(dir, name string, data []byte) (path string, err error) {
 		return "", fmt.Errorf("write %s: %w", path, err)
 	}
 	return path, nil
+}
+
+// checkPrivateDir refuses a render directory another user can write to.
+// It is the first entry of java's classpath: whoever can create entries in
+// it can replace otter.properties or put classes before Otter's own. So it
+// must be owned by the entrypoint's user and writable by nobody else — a
+// sticky bit is no excuse, as it stops others deleting entries, not
+// creating them.
+func checkPrivateDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("render directory %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("render directory %s is not a directory", dir)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("render directory %s is owned by uid %d, not by the entrypoint's user (uid %d): it is the first entry of java's classpath, so its owner could change what Otter runs; use a directory this user owns (the default /tmp/otter-entrypoint is created so)",
+			dir, st.Uid, os.Geteuid())
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		return fmt.Errorf("render directory %s is writable by its group or by others (%s): it is the first entry of java's classpath, so they could change what Otter runs; chmod go-w it, or use a directory of its own",
+			dir, fi.Mode())
+	}
+	return nil
 }
 
 // Explain writes one line per key: the key, its value (secrets masked

@@ -3,16 +3,19 @@ package propsfile
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"otter-entrypoint/internal/secret"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"go.uber.org/zap"
+
+	"otter-entrypoint/internal/safefile"
 )
 
 // FileName is the name of the rendered file in the render directory.
@@ -21,15 +24,16 @@ const FileName = "otter.properties"
 // Mask replaces secret values in everything meant for humans.
 const Mask = secret.Mask
 
-// maxSecretSize bounds what a *_FILE variable may name.
-const maxSecretSize = 1 << 20
-
 // Options say what to render.
 type Options struct {
-	Role      string   // "manager" or "node"
-	OtterHome string   // the base file is OtterHome/conf/otter.properties
-	ConfigDir string   // "" or a missing directory: no config-dir source
-	Environ   []string // KEY=VALUE; a later duplicate wins
+	Role      string // "manager" or "node"
+	OtterHome string // the base file is OtterHome/conf/otter.properties
+	ConfigDir string // "" or a missing directory: no config-dir source
+	// ConfigDirSet: OTTER_CONFIG_DIR was set explicitly, so a ConfigDir
+	// that does not exist is a mistake (a typo, a volume not mounted), not
+	// the default's "no config directory".
+	ConfigDirSet bool
+	Environ      []string // KEY=VALUE; a later duplicate wins
 	// Reserved are the entrypoint's own OTTER_* settings, never properties
 	// (the caller knows them all: it reads them).
 	Reserved []string
@@ -113,13 +117,16 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 	}
 	r.numBase = len(r.entries)
 
-	for _, name := range configFiles(opts.ConfigDir, &probs, log) {
+	baseKeys := r.keyIndex()
+	baseKeys.exact = maps.Clone(r.index) // r.index grows with the config-dir keys
+	for _, name := range configFiles(opts.ConfigDir, opts.ConfigDirSet, &probs, log) {
 		path := filepath.Join(opts.ConfigDir, name)
 		src := Source{Kind: SourceConfigDir, Name: name}
 		f, ok := loadFile(path, src, &probs, log, func(err error) string {
 			return fmt.Sprintf("cannot read %s from OTTER_CONFIG_DIR: %v", path, err)
 		})
 		if ok {
+			warnTypos(f, path, baseKeys, log)
 			r.merge(f, src, path, log)
 		}
 	}
@@ -157,9 +164,9 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 // loadFile reads and parses one .properties file, reporting a failure as a
 // problem built by describe.
 func loadFile(path string, src Source, probs *problems, log *zap.Logger, describe func(error) string) (*File, bool) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.MaxPropertiesSize)
 	if err != nil {
-		probs.add("%s", describe(withoutPath(err)))
+		probs.add("%s", describe(errors.New(safefile.Describe(err))))
 		return nil, false
 	}
 	f, err := Parse(data)
@@ -196,15 +203,22 @@ func hasUTF8Text(data []byte) bool {
 }
 
 // configFiles lists the *.properties files of the config directory in
-// lexical order. Names starting with '.' are skipped: that covers the
-// "..data" link and "..<timestamp>" directory of a mounted ConfigMap, whose
-// visible entries are symbolic links into them.
-func configFiles(dir string, probs *problems, log *zap.Logger) []string {
+// lexical order. Names starting with ".." (the "..data" link and
+// "..<timestamp>" directory of a mounted ConfigMap, whose visible entries
+// are symbolic links into them) are skipped silently; any other name that is
+// skipped (hidden, or not ending in ".properties" exactly, such as
+// otter.PROPERTIES or otter.properties.bak) gets a warning: a file someone
+// put there and expects to be read.
+func configFiles(dir string, explicit bool, probs *problems, log *zap.Logger) []string {
 	if dir == "" {
 		return nil
 	}
-	ents, err := os.ReadDir(dir)
+	ents, err := readDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
+		if explicit {
+			probs.add("OTTER_CONFIG_DIR=%s does not exist: mount the configuration there, correct the path, or unset OTTER_CONFIG_DIR to run without one", dir)
+			return nil
+		}
 		log.Debug("config directory does not exist; no config-dir source", zap.String("dir", dir))
 		return nil
 	}
@@ -215,17 +229,17 @@ func configFiles(dir string, probs *problems, log *zap.Logger) []string {
 	var names []string
 	for _, e := range ents {
 		name := e.Name()
-		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".properties") {
-			log.Debug("config directory entry skipped", zap.String("dir", dir), zap.String("entry", name))
+		switch {
+		case strings.HasPrefix(name, ".."):
+			log.Debug("ConfigMap bookkeeping entry skipped", zap.String("dir", dir), zap.String("entry", name))
 			continue
-		}
-		st, err := os.Stat(filepath.Join(dir, name)) // follows the ConfigMap's symbolic links
-		if err != nil {
-			probs.add("cannot read %s from OTTER_CONFIG_DIR: %v", filepath.Join(dir, name), withoutPath(err))
+		case strings.HasPrefix(name, "."):
+			log.Warn("hidden file in OTTER_CONFIG_DIR skipped; only *.properties files whose name does not start with '.' are read",
+				zap.String("dir", dir), zap.String("entry", name))
 			continue
-		}
-		if !st.Mode().IsRegular() {
-			log.Warn("config directory entry is not a regular file; skipped", zap.String("dir", dir), zap.String("entry", name))
+		case !strings.HasSuffix(name, ".properties"):
+			log.Warn("file in OTTER_CONFIG_DIR skipped: only names ending in .properties (lower case) are read; rename it to <name>.properties to use it",
+				zap.String("dir", dir), zap.String("entry", name))
 			continue
 		}
 		names = append(names, name)
@@ -234,22 +248,58 @@ func configFiles(dir string, probs *problems, log *zap.Logger) []string {
 	return names
 }
 
+// readDir lists a directory. It is opened with O_DIRECTORY and O_NONBLOCK,
+// so a FIFO or device at its path is refused at once instead of blocking.
+func readDir(dir string) ([]fs.DirEntry, error) {
+	f, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ENOTDIR) {
+		fi, serr := os.Stat(dir)
+		if serr == nil {
+			return nil, fmt.Errorf("it is %s, not a directory", safefile.Kind(fi.Mode()))
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
+}
+
 // readSecret reads a *_FILE variable's file: its content without trailing
 // line terminators.
 func readSecret(path string) (string, error) {
-	f, err := os.Open(path)
+	data, err := safefile.ReadFile(path, safefile.MaxSecretSize)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSecretSize+1))
-	if err != nil {
-		return "", err
+	return trimEOL(string(data)), nil
+}
+
+// trimEOL removes trailing line terminators. One rule for every value from
+// outside a .properties file (*_FILE contents and environment variables):
+// an editor's final newline, or YAML's "|" block in a ConfigMap or a pod's
+// env, is never part of an Otter value (addresses, ports, passwords).
+func trimEOL(s string) string { return strings.TrimRight(s, "\r\n") }
+
+// warnTypos warns about each key of a config-dir file that is not in the
+// base file but looks like a typo of one of its keys (Java's keys are
+// case-sensitive: otter.zookeeper.sesionTimeout or
+// otter.zookeeper.sessiontimeout is a new key Otter never reads).
+func warnTypos(f *File, path string, base *keyIndex, log *zap.Logger) {
+	warned := map[string]bool{}
+	for _, it := range f.Items {
+		if it.Kind != KindEntry || warned[it.Key] {
+			continue
+		}
+		if _, known := base.exact[it.Key]; known {
+			continue
+		}
+		if c := base.closest(it.Key); len(c) > 0 {
+			warned[it.Key] = true
+			log.Warn("key is not in the release's otter.properties but looks like a typo of a key that is; Otter reads keys case-sensitively and would ignore it",
+				zap.String("file", path), zap.String("key", it.Key), zap.Int("line", it.Line), zap.Strings("didYouMean", c))
+		}
 	}
-	if len(data) > maxSecretSize {
-		return "", fmt.Errorf("%s is larger than %d bytes", path, maxSecretSize)
-	}
-	return strings.TrimRight(string(data), "\r\n"), nil
 }
 
 // merge sets every entry of f, warning about a key f defines twice.

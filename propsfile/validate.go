@@ -63,6 +63,12 @@ func validate(r *Result, log *zap.Logger) problems {
 			log.Debug("value has placeholders only Spring can resolve; not checked", zap.String("key", e.Key))
 			continue
 		}
+		if strings.ContainsAny(v, "\r\n") {
+			// Checked as written: Otter would not strip it.
+			probs.add("%s=%s (from %s): contains a line break (\\n or \\r in a .properties file), which Otter would read as part of the value; remove it",
+				e.Key, quoteShown(e), e.Source)
+			continue
+		}
 		err := check(strings.TrimSpace(v))
 		switch {
 		case err == nil:

@@ -13,8 +13,15 @@ import (
 	"go.uber.org/zap"
 )
 
-// DefaultInterval is how often files are polled.
+// DefaultInterval is how often files are polled: the only way lines are
+// picked up where inotify is not available (or for a glob in a directory
+// part), and a safety net where it is.
 const DefaultInterval = 250 * time.Millisecond
+
+// minGap: polls woken by inotify are at least this far apart, so a writer
+// doing 10,000 small writes a second costs 100 polls a second, not 10,000,
+// and a line still reaches stdout well within 100 ms.
+const minGap = 10 * time.Millisecond
 
 // writeChunk: lines are written in pieces of at most this size, cut at line
 // boundaries, so a write to a pipe is atomic (PIPE_BUF) and never
@@ -60,8 +67,9 @@ type Tailer struct {
 
 	mu        sync.Mutex // guards the fields below; held for a whole poll
 	followers map[string]*Follower
-	retired   map[fileID]bool // files left behind by rotation (renamed away)
+	retired   *idSet // files read to their end (left behind by rotation)
 	warned    map[string]bool
+	w         *watcher // nil: polling only
 
 	stop chan struct{}
 	done chan struct{}
@@ -79,7 +87,7 @@ func New(patterns []string, out io.Writer, interval time.Duration, log *zap.Logg
 		interval:  interval,
 		log:       log,
 		followers: map[string]*Follower{},
-		retired:   map[fileID]bool{},
+		retired:   newIDSet(),
 		warned:    map[string]bool{},
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
@@ -87,37 +95,81 @@ func New(patterns []string, out io.Writer, interval time.Duration, log *zap.Logg
 }
 
 // Start takes the baseline (what the files hold now is not copied) and
-// starts polling in the background. Call it before starting the child so
-// that none of its lines is missed.
+// starts following in the background: woken by inotify where the kernel
+// offers it, polling every interval in any case. Call it before starting
+// the child so that none of its lines is missed.
 func (t *Tailer) Start() {
+	t.begin()
+	go t.loop()
+}
+
+// begin is Start without the background loop.
+func (t *Tailer) begin() {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.w = newWatcher(t.patterns)
 	for _, p := range t.match() {
-		fl := NewFollower(p, true)
+		fl := t.newFollower(p, true)
 		if err := fl.Begin(); err != nil {
 			t.warnOnce(p, err)
 		}
 		t.followers[p] = fl
 	}
-	t.mu.Unlock()
-	go t.loop()
 }
+
+// newFollower is a follower that shares the tailer's memory of files read
+// and learns of renames from its watcher.
+func (t *Tailer) newFollower(p string, fromEnd bool) *Follower {
+	fl := NewFollower(p, fromEnd)
+	fl.seen = t.retired
+	fl.busy = t.following
+	if t.w != nil {
+		fl.renamed = t.renamedFrom
+	}
+	return fl
+}
+
+// renamedFrom brings the watcher up to date (a rotation was just seen: its
+// renames are queued by now) and returns the names holding files once at p.
+func (t *Tailer) renamedFrom(p string) []string {
+	t.w.read(t.isFollowed)
+	return t.w.renamedFrom(p)
+}
+
+func (t *Tailer) isFollowed(p string) bool { _, ok := t.followers[p]; return ok }
 
 // Stop polls a last time, writes any partial last lines (with a newline)
 // and stops. It waits for the background poller and is safe to call once.
 func (t *Tailer) Stop() {
 	close(t.stop)
+	if t.w != nil {
+		t.w.stop()
+	}
 	<-t.done
+	t.finish()
+}
+
+// finish is Stop after the background loop has ended.
+func (t *Tailer) finish() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.pollLocked()
+	t.pollLockedWithEvents()
 	for _, fl := range t.followers {
 		fl.Flush(t.emit)
 		fl.Close()
+	}
+	if t.w != nil {
+		t.w.close()
+		t.w = nil
 	}
 }
 
 func (t *Tailer) loop() {
 	defer close(t.done)
+	if t.w != nil {
+		t.watchLoop()
+		return
+	}
 	tick := time.NewTicker(t.interval)
 	defer tick.Stop()
 	for {
@@ -130,11 +182,37 @@ func (t *Tailer) loop() {
 	}
 }
 
+// watchLoop polls when inotify reports a change (at most every minGap) and
+// every interval in any case.
+func (t *Tailer) watchLoop() {
+	var last time.Time
+	for {
+		if t.w.wait(int(t.interval/time.Millisecond), true) {
+			return
+		}
+		if d := minGap - time.Since(last); d > 0 {
+			if t.w.wait(int(d/time.Millisecond)+1, false) {
+				return
+			}
+		}
+		t.Poll()
+		last = time.Now()
+	}
+}
+
 // Poll copies what was appended since the last poll. The background loop
 // calls it; tests and benchmarks may call it directly.
 func (t *Tailer) Poll() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.pollLockedWithEvents()
+}
+
+// pollLockedWithEvents takes the watcher's queued events, then polls.
+func (t *Tailer) pollLockedWithEvents() {
+	if t.w != nil {
+		t.w.read(t.isFollowed)
+	}
 	t.pollLocked()
 }
 
@@ -150,21 +228,17 @@ func (t *Tailer) pollLocked() {
 		// name, or one rotation left behind, it was renamed: it was (or
 		// is being) copied under its old name, so skip it.
 		if fi, err := os.Stat(p); err == nil {
-			if id, ok := idOf(fi); ok && (t.retired[id] || t.following(id)) {
+			if id, ok := idOf(fi); ok && (t.retired.has(id) || t.following(id)) {
 				continue
 			}
 		}
-		t.followers[p] = NewFollower(p, false)
+		t.followers[p] = t.newFollower(p, false)
 	}
 	for p, fl := range t.followers {
-		old := fl.id
 		if err := fl.Poll(t.emit); err != nil {
 			t.warnOnce(p, err)
 		} else {
 			delete(t.warned, p)
-		}
-		if fl.f != nil && old != (fileID{}) && fl.id != old {
-			t.retired[old] = true
 		}
 		// A glob match that went away (rotated out of the pattern) has
 		// been drained by the Poll above; let it go. (Literal paths are
@@ -172,7 +246,7 @@ func (t *Tailer) pollLocked() {
 		if !seen[p] {
 			fl.Flush(t.emit)
 			if fl.f != nil {
-				t.retired[fl.id] = true
+				t.retired.add(fl.id)
 			}
 			fl.Close()
 			delete(t.followers, p)

@@ -52,13 +52,15 @@ func appendTo(t testing.TB, path, s string) {
 	}
 }
 
-// newTailer returns a tailer whose background loop practically never
-// fires: the tests call Poll themselves, so every step is deterministic.
+// newTailer returns a tailer without its background loop (neither the
+// poll nor inotify wakes it): the tests call Poll themselves, so every step
+// is deterministic.
 func newTailer(t *testing.T, patterns ...string) (*Tailer, *syncBuffer) {
 	t.Helper()
 	out := &syncBuffer{}
 	tl := New(patterns, out, time.Hour, zaptest.NewLogger(t))
-	tl.Start()
+	tl.begin()
+	close(tl.done)
 	t.Cleanup(func() {
 		select {
 		case <-tl.stop:
