@@ -4,30 +4,21 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/internal/testkit"
 )
 
 // The last lines quoted when java exits come from a file that may be a FIFO
 // or a device: reading them must neither block nor flood.
 func TestLastLinesRefusesWhatIsNotARegularFile(t *testing.T) {
-	fifo := filepath.Join(t.TempDir(), "manager.log")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	fifo := testkit.Mkfifo(t, filepath.Join(t.TempDir(), "manager.log"))
 	for _, p := range []string{fifo, "/dev/zero"} {
-		done := make(chan []string, 1)
-		go func() { done <- lastLines(p, 20) }()
-		select {
-		case got := <-done:
-			if got != nil {
-				t.Errorf("lastLines(%s) = %d lines, want none", p, len(got))
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("lastLines(%s) still blocked after 5s", p)
+		var got []string
+		testkit.Within(t, "lastLines("+p+")", func() { got = lastLines(p, 20) })
+		if got != nil {
+			t.Errorf("lastLines(%s) = %d lines, want none", p, len(got))
 		}
 	}
 }

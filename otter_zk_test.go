@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -167,30 +166,13 @@ func TestManagerWaitsForAZooKeeperSession(t *testing.T) {
 	if err := initDB.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	mute, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never speaks ZooKeeper
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mute.Close()
-	go func() {
-		var held []net.Conn
-		for {
-			c, err := mute.Accept()
-			if err != nil {
-				for _, c := range held {
-					c.Close()
-				}
-				return
-			}
-			held = append(held, c)
-		}
-	}()
+	mute := testkit.MuteListener(t) // accepts, never speaks ZooKeeper
 	env := []string{"OTTER_HOME=" + home, "ENTRYPOINT_RENDER_DIR=" + t.TempDir(),
 		"OTTER_DATABASE_DRIVER_URL=" + srv.JDBCURL(db), "OTTER_DATABASE_DRIVER_USERNAME=" + user,
 		"OTTER_DATABASE_DRIVER_PASSWORD=" + password}
 
 	t.Run("not ZooKeeper", func(t *testing.T) {
-		p := start(t, append(env, "OTTER_ZOOKEEPER_CLUSTER_DEFAULT="+mute.Addr().String(), "ENTRYPOINT_WAIT_TIMEOUT=10s"), "manager")
+		p := start(t, append(env, "OTTER_ZOOKEEPER_CLUSTER_DEFAULT="+mute, "ENTRYPOINT_WAIT_TIMEOUT=10s"), "manager")
 		if code := p.wait(60 * time.Second); code != 69 {
 			t.Fatalf("exit %d, want 69; stderr:\n%s", code, p.stderr.String())
 		}

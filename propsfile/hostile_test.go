@@ -2,35 +2,20 @@ package propsfile
 
 import (
 	"os"
+	"otter-entrypoint/internal/testkit"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // renderWithin renders and fails the test when Render has not returned
 // after 5 s (a blocking open of a FIFO, or reading /dev/zero, never does).
 func renderWithin(t *testing.T, opts Options) error {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { _, _, err := renderObserved(t, opts); done <- err }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(5 * time.Second):
-		t.Fatalf("Render still running after 5s")
-		return nil
-	}
-}
-
-func mkfifo(t *testing.T, p string) string {
-	t.Helper()
-	if err := syscall.Mkfifo(p, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	var err error
+	testkit.Within(t, "Render", func() { _, _, err = renderObserved(t, opts) })
+	return err
 }
 
 // wantProblem checks that err is a 78 with a problem holding every part.
@@ -68,7 +53,7 @@ func hugeFile(t *testing.T, p string, size int64) string {
 
 func TestRenderRefusesABaseFileThatIsNotARegularFile(t *testing.T) {
 	for name, make := range map[string]func(t *testing.T, p string){
-		"fifo": func(t *testing.T, p string) { mkfifo(t, p) },
+		"fifo": func(t *testing.T, p string) { testkit.Mkfifo(t, p) },
 		"device": func(t *testing.T, p string) {
 			if err := os.Symlink("/dev/zero", p); err != nil {
 				t.Fatal(err)
@@ -112,7 +97,7 @@ func TestRenderRefusesAHugeBaseFileWithoutReadingIt(t *testing.T) {
 func TestRenderRefusesConfigDirFilesThatAreNotRegularOrTooLarge(t *testing.T) {
 	home := newHome(t, "otter.manager.address = a:1\n")
 	dir := t.TempDir()
-	fifo := mkfifo(t, filepath.Join(dir, "a.properties"))
+	fifo := testkit.Mkfifo(t, filepath.Join(dir, "a.properties"))
 	if err := os.Symlink("/dev/zero", filepath.Join(dir, "b.properties")); err != nil {
 		t.Fatal(err)
 	}
@@ -127,14 +112,14 @@ func TestRenderRefusesConfigDirFilesThatAreNotRegularOrTooLarge(t *testing.T) {
 	wantProblem(t, err, filepath.Join(dir, "d.properties"), "a directory, not a regular file")
 
 	// OTTER_CONFIG_DIR itself a FIFO: refused at once, not a blocked open.
-	err = renderWithin(t, Options{Role: "node", OtterHome: home, ConfigDir: mkfifo(t, filepath.Join(t.TempDir(), "cfg"))})
+	err = renderWithin(t, Options{Role: "node", OtterHome: home, ConfigDir: testkit.Mkfifo(t, filepath.Join(t.TempDir(), "cfg"))})
 	wantProblem(t, err, "OTTER_CONFIG_DIR=", "it is a named pipe (FIFO), not a directory")
 }
 
 func TestRenderRefusesSecretFilesThatAreNotRegularOrTooLarge(t *testing.T) {
 	home := newHome(t, fixture(t, "manager.otter.properties"))
 	dir := t.TempDir()
-	fifo := mkfifo(t, filepath.Join(dir, "pw"))
+	fifo := testkit.Mkfifo(t, filepath.Join(dir, "pw"))
 	huge := hugeFile(t, filepath.Join(dir, "user"), 64<<10+1)
 	err := renderWithin(t, Options{Role: "manager", OtterHome: home, Environ: []string{
 		"OTTER_DATABASE_DRIVER_PASSWORD_FILE=" + fifo,

@@ -2,9 +2,9 @@ package logtail
 
 import (
 	"os"
+	"otter-entrypoint/internal/testkit"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -13,26 +13,11 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 )
 
-// within fails the test when f has not returned after 5 s.
-func within(t *testing.T, what string, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("%s still blocked after 5s", what)
-	}
-}
-
 // hostilePaths are paths that are no regular file: a FIFO (an open would
 // block), a link to /dev/zero (an endless stream) and a directory.
 func hostilePaths(t *testing.T) map[string]string {
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo.log")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	fifo := testkit.Mkfifo(t, filepath.Join(dir, "fifo.log"))
 	zero := filepath.Join(dir, "zero.log")
 	if err := os.Symlink("/dev/zero", zero); err != nil {
 		t.Fatal(err)
@@ -52,7 +37,7 @@ func TestFollowerRefusesWhatIsNotARegularFile(t *testing.T) {
 			fl := NewFollower(p, fromEnd)
 			var beginErr, pollErr error
 			emitted := 0
-			within(t, "following "+p, func() {
+			testkit.Within(t, "following "+p, func() {
 				beginErr = fl.Begin()
 				pollErr = fl.Poll(func(b []byte) { emitted += len(b) })
 			})
@@ -78,7 +63,7 @@ func TestTailerWarnsAboutWhatIsNotARegularFileAndCopiesNothing(t *testing.T) {
 	core, logs := observer.New(zapcore.WarnLevel)
 	out := &syncBuffer{}
 	tl := New(list, out, time.Hour, zap.New(core))
-	within(t, "the tailer", func() {
+	testkit.Within(t, "the tailer", func() {
 		tl.Start()
 		tl.Poll()
 		tl.Stop()

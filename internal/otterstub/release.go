@@ -187,26 +187,7 @@ func BuildJar(javac, src, outJar string) error {
 	if err := addManifest(zw); err != nil {
 		return err
 	}
-	err = filepath.WalkDir(classes, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(classes, p)
-		if err != nil {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: filepath.ToSlash(rel), Method: zip.Deflate, Modified: epoch})
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(b)
-		return err
-	})
-	if err != nil {
+	if err := addTree(zw, classes); err != nil {
 		return err
 	}
 	if err := addResources(zw, src); err != nil {
@@ -224,12 +205,25 @@ var epoch = time.Date(2019, 9, 2, 0, 0, 0, 0, time.UTC)
 
 // addResources adds the files under src/resources to the jar.
 func addResources(zw *zip.Writer, src string) error {
-	files, err := resourceFiles(src)
-	if err != nil {
+	return addTree(zw, filepath.Join(src, resourcesDir))
+}
+
+// addTree adds every file under root to the jar, named relative to root,
+// in a stable order.
+func addTree(zw *zip.Writer, root string) error {
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	sort.Strings(files)
 	for _, p := range files {
-		rel, err := filepath.Rel(filepath.Join(src, resourcesDir), p)
+		rel, err := filepath.Rel(root, p)
 		if err != nil {
 			return err
 		}

@@ -34,28 +34,10 @@ func TestConnectEstablishesASession(t *testing.T) {
 
 func TestConnectSaysWhyInWords(t *testing.T) {
 	closed := testkit.FreePorts(t, 1)[0]
-	// A port that accepts connections and never speaks ZooKeeper.
-	mute, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mute.Close()
-	go func() {
-		var held []net.Conn
-		for {
-			c, err := mute.Accept()
-			if err != nil {
-				for _, c := range held {
-					c.Close()
-				}
-				return
-			}
-			held = append(held, c)
-		}
-	}()
+	mute := testkit.MuteListener(t) // accepts, never speaks ZooKeeper
 	for _, c := range []struct{ addr, want string }{
 		{net.JoinHostPort("127.0.0.1", itoa(closed)), "connection refused"},
-		{mute.Addr().String(), "no session was established"},
+		{mute, "no session was established"},
 		{"no-such-host.invalid:2181", "no-such-host.invalid"},
 	} {
 		cs, err := otter.ParseConnectString(c.addr)

@@ -4,40 +4,17 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"otter-entrypoint/internal/testkit"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
-
-// within runs f and fails the test if it has not returned after 5 s (a
-// blocking open of a FIFO never returns).
-func within(t *testing.T, what string, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("%s still blocked after 5s", what)
-	}
-}
-
-func mkfifo(t *testing.T, dir string) string {
-	t.Helper()
-	p := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(p, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 func TestReadFileRefusesWhatIsNotARegularFile(t *testing.T) {
 	dir := t.TempDir()
 	link := filepath.Join(dir, "link-to-fifo")
-	if err := os.Symlink(mkfifo(t, dir), link); err != nil {
+	if err := os.Symlink(testkit.Mkfifo(t, filepath.Join(dir, "fifo")), link); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ path, kind string }{
@@ -48,7 +25,7 @@ func TestReadFileRefusesWhatIsNotARegularFile(t *testing.T) {
 		{dir, "a directory"},
 	} {
 		var err error
-		within(t, "ReadFile("+c.path+")", func() { _, err = ReadFile(c.path, 1<<20) })
+		testkit.Within(t, "ReadFile("+c.path+")", func() { _, err = ReadFile(c.path, 1<<20) })
 		var nr *NotRegularError
 		if !errors.As(err, &nr) {
 			t.Errorf("ReadFile(%s) error = %v, want a *NotRegularError", c.path, err)
