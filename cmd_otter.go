@@ -138,7 +138,7 @@ func loadOtterSettings(a *app, role otter.Role) (otterSettings, []string) {
 	if role == otter.Node {
 		host, _ := os.Hostname()
 		var err error
-		if s.nid, err = jvm.Nid(a.getenv, host); err != nil {
+		if s.nid, err = jvm.Nid(a.getenv, host, jvm.ReadConfNid(home)); err != nil {
 			problems = append(problems, err.Error())
 		}
 		if s.advertiseHost, err = jvm.AdvertiseHost(a.getenv); err != nil {
