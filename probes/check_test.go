@@ -74,7 +74,7 @@ func TestHTTPCheck(t *testing.T) {
 			w.Header().Set("Location", "/broken") // must not be followed
 		}
 		w.WriteHeader(codes[r.URL.Path])
-		_, _ = w.Write([]byte(strings.Repeat("x", 1<<20))) // a big body is cut, not read whole
+		_, _ = w.Write([]byte(strings.Repeat("x", maxBody))) // read whole, up to the bound
 	}))
 	defer srv.Close()
 	for path, code := range codes {
@@ -109,6 +109,48 @@ func TestHTTPCheckHonoursTheTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("check took %s with a 100ms deadline", d)
+	}
+}
+
+// TestHTTPCheckNeedsTheWholeAnswer: a status line is not enough; the body
+// must arrive, whole, within the check's timeout, and be no longer than
+// maxBody.
+func TestHTTPCheckNeedsTheWholeAnswer(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/trickle": // the status and a first byte, then the rest never comes
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(200)
+			_, _ = w.Write([]byte("x"))
+			w.(http.Flusher).Flush()
+			<-release
+		case "/chunked": // chunked: a first chunk, then nothing
+			w.WriteHeader(200)
+			_, _ = w.Write([]byte("server is"))
+			w.(http.Flusher).Flush()
+			<-release
+		case "/huge":
+			_, _ = w.Write([]byte(strings.Repeat("x", maxBody+1)))
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	for path, want := range map[string]string{"/trickle": "did not arrive whole", "/chunked": "did not arrive whole", "/huge": "longer than"} {
+		chk, err := ParseCheck(srv.URL+path, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		start := time.Now()
+		err = chk.Check(ctx)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: check = %v, want an error containing %q", path, err, want)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s: check took %s with a 200ms deadline", path, d)
+		}
 	}
 }
 
