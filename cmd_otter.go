@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/internal/netcheck"
 	"otter-entrypoint/internal/otter"
 	"otter-entrypoint/jvm"
 	"otter-entrypoint/prestart"
@@ -272,7 +273,7 @@ func launch(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Lo
 			"OTTER_HOME=%q: %v; the release directory must be writable where Otter writes (logs/, htdocs/, download/)", home, err)))
 	}
 	log.Info("starting Otter", zap.String("java", p.cmd.Path), zap.Int("jdk", s.jdk.Major),
-		zap.String("otter_home", home), zap.String("config", path), zap.Strings("wait_for", p.waitFor))
+		zap.String("otter_home", home), zap.String("config", path), zap.Strings("wait_for", redactedAll(p.waitFor)))
 
 	cfg := supervisorConfig(a, s.sup, p.cmd.Path, p.cmd.Args)
 	cfg.Dir = p.cmd.Dir
@@ -304,6 +305,15 @@ func prestartSteps(a *app, role otter.Role, s otterSettings, p *launchPlan, log 
 		}})
 	}
 	return append(steps, p.before...)
+}
+
+// redactedAll masks the secrets of every URL in urls (netcheck.RedactURL).
+func redactedAll(urls []string) []string {
+	out := make([]string, len(urls))
+	for i, u := range urls {
+		out[i] = netcheck.RedactURL(u)
+	}
+	return out
 }
 
 // fail prints err for role's command and returns its exit code.

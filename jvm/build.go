@@ -381,8 +381,9 @@ func LibJars(otterHome string) ([]string, error) {
 }
 
 // Redacted returns the arguments with the value of every -Dkey=value whose
-// key names a secret (secret.IsKey) replaced by secret.Mask, for logs and
-// --dry-run output.
+// key names a secret (secret.IsKey) replaced by secret.Mask, and the
+// secrets of URL values masked (secret.RedactURL), for logs and --dry-run
+// output.
 func (c Command) Redacted() []string {
 	out := make([]string, len(c.Args))
 	for i, a := range c.Args {
@@ -395,8 +396,12 @@ func (c Command) Redacted() []string {
 		if !ok {
 			continue
 		}
-		if secret.IsKey(k) {
+		v := kv[len(k)+1:]
+		switch {
+		case secret.IsKey(k):
 			out[i] = "-D" + k + "=" + secret.Mask
+		case strings.Contains(v, "://"):
+			out[i] = "-D" + k + "=" + secret.RedactURL(v)
 		}
 	}
 	return out

@@ -428,18 +428,18 @@ func TestLibJars(t *testing.T) {
 
 func TestRedacted(t *testing.T) {
 	o := managerOpts()
-	o.JavaOptions = `-Dotter.database.driver.password=hunter2 -DDB_PASSWD=x -Dapi.token=t -Dplain=visible '-Dx=a b'`
+	o.JavaOptions = `-Dotter.database.driver.password=hunter2 -DDB_PASSWD=x -Dapi.token=t -Dplain=visible '-Dx=a b' -Dx.url=jdbc:mysql://otter:pw2@db/otter?password=pw3 -Dmail=a@b.c`
 	c, _, err := Build(jdk17, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := c.String()
-	for _, secret := range []string{"hunter2", "DB_PASSWD=x", "api.token=t"} {
+	for _, secret := range []string{"hunter2", "DB_PASSWD=x", "api.token=t", "pw2", "pw3"} {
 		if strings.Contains(s, secret) || strings.Contains(strings.Join(c.Redacted(), " "), secret) {
 			t.Errorf("secret %q shown: %s", secret, s)
 		}
 	}
-	for _, want := range []string{"-Dotter.database.driver.password=******", "-Dplain=visible", "'-Dx=a b'", "/jdk17/bin/java "} {
+	for _, want := range []string{"-Dotter.database.driver.password=******", "-Dplain=visible", "'-Dx=a b'", "/jdk17/bin/java ", "-Dx.url=jdbc:mysql://otter:******@db/otter?password=******", "-Dmail=a@b.c"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("String() lacks %q: %s", want, s)
 		}

@@ -104,7 +104,7 @@ type httpCheck struct {
 }
 
 func newHTTPCheck(u *url.URL) *httpCheck {
-	return &httpCheck{url: u.String(), name: u.Redacted(), client: netcheck.NewHTTPClient()}
+	return &httpCheck{url: u.String(), name: netcheck.RedactURL(u.String()), client: netcheck.NewHTTPClient()}
 }
 
 func (c *httpCheck) Name() string { return c.name }

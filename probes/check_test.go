@@ -23,7 +23,7 @@ func TestParseCheck(t *testing.T) {
 		{"NONE", "none", false},
 		{"http://127.0.0.1:8080/monitor/ok.htm", "http://127.0.0.1:8080/monitor/ok.htm", false},
 		{"https://localhost/x", "https://localhost/x", false},
-		{"http://user:secret@127.0.0.1:8080/", "http://user:xxxxx@127.0.0.1:8080/", false},
+		{"http://user:secret@127.0.0.1:8080/?token=t0k", "http://user:******@127.0.0.1:8080/?token=******", false},
 		{"tcp://127.0.0.1:2088", "tcp://127.0.0.1:2088", false},
 		{"tcp://[::1]:2088", "tcp://[::1]:2088", false},
 		{"log:logs/node/node.log:the otter server is running now", "log:/home/admin/node/logs/node/node.log:the otter server is running now", false},
@@ -38,6 +38,10 @@ func TestParseCheck(t *testing.T) {
 		{"log:file:", "", true},
 		{"exec:true", "", true},
 		{"http://u:hunter2@h:0/", "", true},
+		{"http://u:hunter2@h:port/", "", true}, // url.Parse fails: the password is masked all the same
+		{"http://h:port/?password=hunter2", "", true},
+		{"tcp://u:hunter2@h:1", "", true},
+		{"tcp://hunter2@h:1", "", true},
 	}
 	for _, c := range cases {
 		chk, err := ParseCheck(c.spec, "/home/admin/node")
