@@ -8,14 +8,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/internal/netcheck"
 	"otter-entrypoint/internal/otter"
 	"otter-entrypoint/internal/otterzk"
 	"otter-entrypoint/internal/safefile"
@@ -141,7 +144,7 @@ func loadOtterSettings(a *app, role otter.Role) (otterSettings, []string) {
 	if role == otter.Node {
 		host, _ := os.Hostname()
 		var err error
-		if s.nid, err = jvm.Nid(a.getenv, host); err != nil {
+		if s.nid, err = jvm.Nid(a.getenv, host, jvm.ReadConfNid(home)); err != nil {
 			problems = append(problems, err.Error())
 		}
 		if s.advertiseHost, err = jvm.AdvertiseHost(a.getenv); err != nil {
@@ -218,6 +221,7 @@ func plan(a *app, role otter.Role, s otterSettings, log *zap.Logger) (*launchPla
 		p.waitFor, problems = derivedWaitTargets(role, rendered)
 	}
 	problems = append(problems, planDatabase(role, s, rendered, p, log)...)
+	problems = append(problems, portClashes(role, s, rendered)...)
 	if p.probes.readyCheck == nil {
 		spec := role.DefaultReadyCheck(home, valueOr(rendered, otter.KeyPort, ""))
 		check, err := probes.ParseCheck(spec, home)
@@ -230,6 +234,72 @@ func plan(a *app, role otter.Role, s otterSettings, log *zap.Logger) (*launchPla
 		return nil, exit.ConfigError(problems...)
 	}
 	return p, nil
+}
+
+// otterPort is a port Otter's JVM will listen on and the setting that says so.
+type otterPort struct {
+	name string // the setting to change
+	desc string // the setting, its value and where it came from
+	port int
+}
+
+// otterPorts lists the ports role's JVM will open, as far as the
+// entrypoint knows them: the manager's otter.port and
+// otter.communication.manager.port (their defaults when unset); the
+// node's from OTTER_NODE_PORT, _DOWNLOAD_PORT and _MBEAN_PORT when
+// OTTER_REGISTER=on (otherwise they live only in the manager's database);
+// JAVA_DEBUG_PORT with JAVA_DEBUG=true.
+func otterPorts(role otter.Role, s otterSettings, r *propsfile.Result) []otterPort {
+	var ports []otterPort
+	fromFile := func(key, def string) {
+		v, src := def, "its default"
+		if got, ok := r.Resolved(key); ok && strings.TrimSpace(got) != "" {
+			v, src = strings.TrimSpace(got), "from "+keySource(r, key)
+		}
+		if n, err := strconv.Atoi(v); err == nil {
+			ports = append(ports, otterPort{key, fmt.Sprintf("%s=%s (%s)", key, v, src), n})
+		}
+	}
+	switch {
+	case role == otter.Manager:
+		fromFile(otter.KeyPort, otter.DefaultManagerPort)
+		fromFile(otter.KeyManagerCommPort, otter.DefaultManagerCommPort)
+	case s.db.register.On():
+		n := s.db.node
+		ports = append(ports,
+			otterPort{"OTTER_NODE_PORT", fmt.Sprintf("OTTER_NODE_PORT (the node's port %d)", n.Port), n.Port},
+			otterPort{"OTTER_NODE_DOWNLOAD_PORT", fmt.Sprintf("OTTER_NODE_DOWNLOAD_PORT (the node's download port %d)", n.DownloadPort), n.DownloadPort},
+			otterPort{"OTTER_NODE_MBEAN_PORT", fmt.Sprintf("OTTER_NODE_MBEAN_PORT (the node's JMX port %d)", n.MbeanPort), n.MbeanPort})
+	}
+	if s.java.Debug {
+		ports = append(ports, otterPort{"JAVA_DEBUG_PORT", fmt.Sprintf("JAVA_DEBUG_PORT=%d (JAVA_DEBUG=true)", s.java.DebugPort), s.java.DebugPort})
+	}
+	return ports
+}
+
+// portClashes reports ENTRYPOINT_LISTEN naming a port Otter's JVM will
+// open: one of the two would fail to listen, whichever comes second.
+func portClashes(role otter.Role, s otterSettings, r *propsfile.Result) []string {
+	listen := s.probes.listen
+	if probes.ListenDisabled(listen) {
+		return nil
+	}
+	_, ps, err := net.SplitHostPort(strings.TrimSpace(listen))
+	if err != nil {
+		return nil // CheckListen reported it
+	}
+	port, err := strconv.Atoi(ps)
+	if err != nil || port == 0 {
+		return nil // a name or 0 (any free port) cannot clash
+	}
+	var problems []string
+	for _, o := range otterPorts(role, s, r) {
+		if o.port == port {
+			problems = append(problems, fmt.Sprintf("ENTRYPOINT_LISTEN=%q and %s name the same port %d: the probes server and Otter cannot both listen on it; move the probes to another port (default %s) or change %s",
+				listen, o.desc, port, probes.DefaultListen, o.name))
+		}
+	}
+	return problems
 }
 
 // derivedWaitTargets lists what otter.properties names as the role's
@@ -282,7 +352,7 @@ func launch(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Lo
 			"OTTER_HOME=%q: %v; the release directory must be writable where Otter writes (logs/, htdocs/, download/)", home, err)))
 	}
 	log.Info("starting Otter", zap.String("java", p.cmd.Path), zap.Int("jdk", s.jdk.Major),
-		zap.String("otter_home", home), zap.String("config", path), zap.Strings("wait_for", p.waitFor))
+		zap.String("otter_home", home), zap.String("config", path), zap.Strings("wait_for", redactedAll(p.waitFor)))
 
 	cfg := supervisorConfig(a, s.sup, p.cmd.Path, p.cmd.Args)
 	cfg.Dir = p.cmd.Dir
@@ -326,6 +396,15 @@ func prestartSteps(a *app, role otter.Role, s otterSettings, p *launchPlan, log 
 		}))
 	}
 	return steps
+}
+
+// redactedAll masks the secrets of every URL in urls (netcheck.RedactURL).
+func redactedAll(urls []string) []string {
+	out := make([]string, len(urls))
+	for i, u := range urls {
+		out[i] = netcheck.RedactURL(u)
+	}
+	return out
 }
 
 // fail prints err for role's command and returns its exit code.

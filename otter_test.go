@@ -308,6 +308,39 @@ func TestNodeNid(t *testing.T) {
 			t.Errorf("the message does not say how to set the nid: %s", out)
 		}
 	})
+	t.Run("conf/nid of images built the seed's way", func(t *testing.T) {
+		if host, _ := os.Hostname(); hasOrdinal(host) {
+			t.Skipf("this machine's host name %q ends in an ordinal", host)
+		}
+		seeded := otterstub.Home(t, "node", filepath.Join(t.TempDir(), "node"))
+		nidFile := filepath.Join(seeded, "conf", "nid")
+		e := []string{"OTTER_HOME=" + seeded, "ENTRYPOINT_RENDER_DIR=" + t.TempDir()}
+		if err := os.WriteFile(nidFile, []byte("6\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		lines, err := dryRun(e, "node")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(lines, "-Dnid=6") {
+			t.Errorf("no -Dnid=6 from %s in %q", nidFile, lines)
+		}
+		if lines, err := dryRun(append(e, "OTTER_NID=9"), "node"); err != nil || !slices.Contains(lines, "-Dnid=9") {
+			t.Errorf("OTTER_NID must win over conf/nid: %q, %v", lines, err)
+		}
+		if err := os.WriteFile(nidFile, []byte("node-six\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(entrypointBin, "node", "--dry-run")
+		cmd.Env = append(os.Environ(), e...)
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 78 {
+			t.Fatalf("malformed conf/nid: exit %v, want 78: %s", err, out)
+		}
+		if !strings.Contains(string(out), nidFile) {
+			t.Errorf("the message does not name %s: %s", nidFile, out)
+		}
+	})
 	t.Run("StatefulSet host name", func(t *testing.T) {
 		requireUnshare(t)
 		for offset, want := range map[string]string{"": "-Dnid=4", "0": "-Dnid=3", "10": "-Dnid=13"} {

@@ -515,7 +515,7 @@ func TestStatefulSetNids(t *testing.T) {
 			seen := map[int]string{}
 			for ord := 0; ord < int(*s.Spec.Replicas); ord++ {
 				host := fmt.Sprintf("%s-%d", s.Name, ord)
-				nid, err := jvm.Nid(getenv, host)
+				nid, err := jvm.Nid(getenv, host, jvm.ConfNid{})
 				if err != nil {
 					t.Fatalf("pod %s: %v", host, err)
 				}

@@ -74,9 +74,10 @@ func Build(jdk JDK, o Options) (Command, []Warning, error) {
 	args, warnings := heapArgs(jdk, o)
 	args = append(args, oomArgs(jdk, logs)...)
 	args = append(args, gcLogArgs(jdk.Major, filepath.Join(logs, "gc", "gc.log"))...)
-	args = append(args, systemProps(o)...)
 
 	t := translate(user, jdk.Major)
+	args = append(args, collectorArgs(jdk.Major, t.args)...)
+	args = append(args, systemProps(o)...)
 	warnings = append(warnings, t.warnings...)
 	if o.Debug {
 		if t.hasJDWP {
@@ -175,6 +176,53 @@ func gcLogArgs(major int, file string) []string {
 	}
 	return []string{"-Xloggc:" + file, "-XX:+PrintGCDetails", "-XX:+PrintGCDateStamps",
 		"-XX:+UseGCLogFileRotation", "-XX:NumberOfGCLogFiles=" + strconv.Itoa(gcLogFiles), "-XX:GCLogFileSize=" + gcLogSize}
+}
+
+// rmiGCInterval is the interval of RMI's distributed GC, which otherwise
+// calls System.gc() every hour in every JVM that exports or holds a remote
+// object (the node's JMX, the manager's JMX client): Long.MAX_VALUE-1 ms,
+// the customary "never". Long.getLong reads the hexadecimal form.
+const rmiGCInterval = "0x7FFFFFFFFFFFFFFE"
+
+// collectorArgs choose the garbage collector, unless the user's (translated)
+// JAVA_OPTIONS name one: the JVM's ergonomics would pick Serial in a
+// container with under 2 CPUs or under ~1.8 GiB. G1 on JDK 9+; Parallel on
+// JDK 8, whose G1 still falls back to a single-threaded full GC (parallel
+// only since JDK 10) and which fabric8's and Red Hat's container scripts
+// also give Parallel. Where the collector is G1, an explicit System.gc()
+// (NIO's reclaiming of direct buffers, libraries) starts a concurrent
+// cycle instead of a stop-the-world full GC; RMI's hourly System.gc() is
+// turned off on every JDK. startup.sh's -XX:+DisableExplicitGC is not used:
+// it also disables the System.gc() with which the JDK frees direct
+// memory before failing with "OutOfMemoryError: Direct buffer memory".
+func collectorArgs(major int, user []string) []string {
+	named, last := userCollector(user)
+	var args []string
+	switch {
+	case !named && major >= 9:
+		args = append(args, "-XX:+UseG1GC", "-XX:+ExplicitGCInvokesConcurrent")
+	case !named:
+		args = append(args, "-XX:+UseParallelGC")
+	case last == "G1":
+		args = append(args, "-XX:+ExplicitGCInvokesConcurrent")
+	}
+	return append(args, "-Dsun.rmi.dgc.server.gcInterval="+rmiGCInterval, "-Dsun.rmi.dgc.client.gcInterval="+rmiGCInterval)
+}
+
+// userCollector reports whether args name a collector at all (selecting or
+// deselecting one) and which one they select last ("" = none).
+func userCollector(args []string) (named bool, last string) {
+	for _, a := range args {
+		o, ok := parseXX(a)
+		if !ok || collectors[o.name] == "" || o.eq {
+			continue
+		}
+		named = true
+		if o.sign == '+' {
+			last = collectors[o.name]
+		}
+	}
+	return named, last
 }
 
 // systemProps are startup.sh's -D properties and the role's: the
@@ -333,8 +381,9 @@ func LibJars(otterHome string) ([]string, error) {
 }
 
 // Redacted returns the arguments with the value of every -Dkey=value whose
-// key names a secret (secret.IsKey) replaced by secret.Mask, for logs and
-// --dry-run output.
+// key names a secret (secret.IsKey) replaced by secret.Mask, and the
+// secrets of URL values masked (secret.RedactURL), for logs and --dry-run
+// output.
 func (c Command) Redacted() []string {
 	out := make([]string, len(c.Args))
 	for i, a := range c.Args {
@@ -347,8 +396,12 @@ func (c Command) Redacted() []string {
 		if !ok {
 			continue
 		}
-		if secret.IsKey(k) {
+		v := kv[len(k)+1:]
+		switch {
+		case secret.IsKey(k):
 			out[i] = "-D" + k + "=" + secret.Mask
+		case strings.Contains(v, "://"):
+			out[i] = "-D" + k + "=" + secret.RedactURL(v)
 		}
 	}
 	return out

@@ -38,6 +38,8 @@ func TestBuildManagerExact(t *testing.T) {
 	want := []string{
 		"-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-XX:+HeapDumpOnOutOfMemoryError", "-XX:HeapDumpPath=/h/logs",
 		"-Xlog:gc*:file=/h/logs/gc/gc.log:time,uptime,level,tags:filecount=10,filesize=10M",
+		"-XX:+UseG1GC", "-XX:+ExplicitGCInvokesConcurrent",
+		"-Dsun.rmi.dgc.server.gcInterval=0x7FFFFFFFFFFFFFFE", "-Dsun.rmi.dgc.client.gcInterval=0x7FFFFFFFFFFFFFFE",
 		"-DappName=otter-manager", "-Ddubbo.application.logger=slf4j", "-Dlogback.configurationFile=/h/conf/logback.xml",
 		"-Djava.awt.headless=true", "-Djava.net.preferIPv4Stack=true", "-Dfile.encoding=UTF-8", "-Dotter.conf=/r/otter.properties",
 		"-classpath", "/r:/h:/h/conf:/h/lib/b.jar:/h/lib/a.jar", otter.Manager.MainClass(),
@@ -62,6 +64,8 @@ func TestBuildNodeExact(t *testing.T) {
 	want := []string{
 		"-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-XX:+HeapDumpOnOutOfMemoryError", "-XX:HeapDumpPath=/h/logs",
 		"-Xloggc:/h/logs/gc/gc.log", "-XX:+PrintGCDetails", "-XX:+PrintGCDateStamps", "-XX:+UseGCLogFileRotation", "-XX:NumberOfGCLogFiles=10", "-XX:GCLogFileSize=10M",
+		"-XX:+UseParallelGC",
+		"-Dsun.rmi.dgc.server.gcInterval=0x7FFFFFFFFFFFFFFE", "-Dsun.rmi.dgc.client.gcInterval=0x7FFFFFFFFFFFFFFE",
 		"-Djava.rmi.server.hostname=10.0.0.9",
 		"-DappName=otter-node", "-Ddubbo.application.logger=slf4j", "-Dlogback.configurationFile=/h/conf/logback.xml",
 		"-Djava.awt.headless=true", "-Djava.net.preferIPv4Stack=true", "-Dfile.encoding=UTF-8", "-Dnid=4",
@@ -129,6 +133,59 @@ func TestBuildDefaults(t *testing.T) {
 			all := strings.Join(msgs, "\n")
 			if tt.warn == "" && len(warns) > 0 || tt.warn != "" && !strings.Contains(all, tt.warn) {
 				t.Errorf("warnings %q, want one containing %q", msgs, tt.warn)
+			}
+		})
+	}
+}
+
+// TestBuildCollector: a collector is chosen unless JAVA_OPTIONS name one
+// (after translation), never two; System.gc() is concurrent where the
+// collector is G1; RMI's hourly System.gc() is off everywhere.
+func TestBuildCollector(t *testing.T) {
+	const rmi = "-Dsun.rmi.dgc.server.gcInterval=0x7FFFFFFFFFFFFFFE"
+	tests := []struct {
+		name      string
+		jdk       JDK
+		opts      string
+		want, not []string
+	}{
+		{"17: G1", jdk17, "", []string{"-XX:+UseG1GC", "-XX:+ExplicitGCInvokesConcurrent", rmi}, []string{"-XX:+UseParallelGC", "-XX:+DisableExplicitGC"}},
+		{"25: G1", jdk25, "", []string{"-XX:+UseG1GC", "-XX:+ExplicitGCInvokesConcurrent", rmi}, nil},
+		{"8: Parallel", jdk8, "", []string{"-XX:+UseParallelGC", rmi}, []string{"-XX:+UseG1GC", "-XX:+ExplicitGCInvokesConcurrent"}},
+		{"8u77: Parallel", jdk8pre, "", []string{"-XX:+UseParallelGC", rmi}, nil},
+		{"user's Parallel", jdk17, "-XX:+UseParallelGC", []string{"-XX:+UseParallelGC", rmi}, []string{"-XX:+UseG1GC", "-XX:+ExplicitGCInvokesConcurrent"}},
+		{"user's ZGC", jdk25, "-XX:+UseZGC", []string{"-XX:+UseZGC"}, []string{"-XX:+UseG1GC", "-XX:+ExplicitGCInvokesConcurrent"}},
+		{"user's G1 on 8", jdk8, "-XX:+UseG1GC", []string{"-XX:+UseG1GC", "-XX:+ExplicitGCInvokesConcurrent"}, []string{"-XX:+UseParallelGC"}},
+		{"user's CMS on 8", jdk8, "-XX:+UseConcMarkSweepGC", []string{"-XX:+UseConcMarkSweepGC"}, []string{"-XX:+UseParallelGC", "-XX:+UseG1GC"}},
+		{"user's CMS becomes G1 on 17", jdk17, testkit.StartupSh64, []string{"-XX:+UseG1GC", "-XX:+ExplicitGCInvokesConcurrent", "-XX:+DisableExplicitGC"}, []string{"-XX:+UseParallelGC"}},
+		{"user deselects G1", jdk17, "-XX:-UseG1GC", nil, []string{"-XX:+UseG1GC", "-XX:+UseParallelGC", "-XX:+ExplicitGCInvokesConcurrent"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := managerOpts()
+			o.JavaOptions = tt.opts
+			c, _, err := Build(tt.jdk, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !slices.Contains(c.Args, w) {
+					t.Errorf("Args lack %q:\n%q", w, c.Args)
+				}
+			}
+			for _, w := range tt.not {
+				if slices.Contains(c.Args, w) {
+					t.Errorf("Args hold %q:\n%q", w, c.Args)
+				}
+			}
+			var selected []string
+			for _, a := range c.Args {
+				if x, ok := parseXX(a); ok && x.sign == '+' && collectors[x.name] != "" && !slices.Contains(selected, collectors[x.name]) {
+					selected = append(selected, collectors[x.name])
+				}
+			}
+			if len(selected) > 1 {
+				t.Errorf("two collectors selected %q:\n%q", selected, c.Args)
 			}
 		})
 	}
@@ -371,18 +428,18 @@ func TestLibJars(t *testing.T) {
 
 func TestRedacted(t *testing.T) {
 	o := managerOpts()
-	o.JavaOptions = `-Dotter.database.driver.password=hunter2 -DDB_PASSWD=x -Dapi.token=t -Dplain=visible '-Dx=a b'`
+	o.JavaOptions = `-Dotter.database.driver.password=hunter2 -DDB_PASSWD=x -Dapi.token=t -Dplain=visible '-Dx=a b' -Dx.url=jdbc:mysql://otter:pw2@db/otter?password=pw3 -Dmail=a@b.c`
 	c, _, err := Build(jdk17, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := c.String()
-	for _, secret := range []string{"hunter2", "DB_PASSWD=x", "api.token=t"} {
+	for _, secret := range []string{"hunter2", "DB_PASSWD=x", "api.token=t", "pw2", "pw3"} {
 		if strings.Contains(s, secret) || strings.Contains(strings.Join(c.Redacted(), " "), secret) {
 			t.Errorf("secret %q shown: %s", secret, s)
 		}
 	}
-	for _, want := range []string{"-Dotter.database.driver.password=******", "-Dplain=visible", "'-Dx=a b'", "/jdk17/bin/java "} {
+	for _, want := range []string{"-Dotter.database.driver.password=******", "-Dplain=visible", "'-Dx=a b'", "/jdk17/bin/java ", "-Dx.url=jdbc:mysql://otter:******@db/otter?password=******", "-Dmail=a@b.c"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("String() lacks %q: %s", want, s)
 		}

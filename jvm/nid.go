@@ -1,19 +1,75 @@
 package jvm
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
+	"os"
 	"otter-entrypoint/internal/exit"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
+
+// ConfNid is the nid file of images built the seed's way,
+// $OTTER_HOME/conf/nid (startup.sh ran java with -Dnid=$(cat conf/nid)):
+// what ReadConfNid found there.
+type ConfNid struct {
+	Path    string // the file
+	Found   bool   // it exists (Content or Err says what it holds)
+	Content string // at most maxConfNid bytes
+	Err     error  // it exists but cannot be read as a nid file
+}
+
+// maxConfNid bounds the nid file: a number and a newline fit many times.
+const maxConfNid = 64
+
+// ReadConfNid reads $OTTER_HOME/conf/nid. A missing file is not Found; one
+// that is not a regular file, cannot be read or is longer than 64 bytes is
+// Found with Err set (Nid reports it only when it needs the file). It never
+// blocks on a FIFO.
+func ReadConfNid(otterHome string) ConfNid {
+	c := ConfNid{Path: filepath.Join(otterHome, "conf", "nid")}
+	f, err := os.OpenFile(c.Path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return c
+	}
+	c.Found = true
+	if err != nil {
+		c.Err = err
+		return c
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		c.Err = err
+		return c
+	} else if !st.Mode().IsRegular() {
+		c.Err = fmt.Errorf("not a regular file (%s)", st.Mode().Type())
+		return c
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxConfNid+1))
+	switch {
+	case err != nil:
+		c.Err = err
+	case len(b) > maxConfNid:
+		c.Err = fmt.Errorf("longer than %d bytes; it must hold only the node's id", maxConfNid)
+	default:
+		c.Content = string(b)
+	}
+	return c
+}
 
 // Nid is the node's id: OTTER_NID (a positive integer) or, when it is unset,
 // the trailing ordinal of the host name (a StatefulSet pod otter-node-3 has
 // ordinal 3; the first label of a dotted name is used) plus OTTER_NID_OFFSET
-// (default 1, since Otter's ids start at 1 and ordinals at 0). Neither is an
-// *exit.Error with code 78 that says how to set it.
-func Nid(getenv func(string) (string, bool), hostname string) (int, error) {
+// (default 1, since Otter's ids start at 1 and ordinals at 0), or, when the
+// host name has no ordinal either, the nid file conf (ReadConfNid). None
+// of them, or a malformed one, is an *exit.Error with code 78 that names
+// it and says how to set the id.
+func Nid(getenv func(string) (string, bool), hostname string, conf ConfNid) (int, error) {
 	if v, ok := getenv("OTTER_NID"); ok && strings.TrimSpace(v) != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 1 {
@@ -30,15 +86,32 @@ func Nid(getenv func(string) (string, bool), hostname string) (int, error) {
 		offset = n
 	}
 	ord, ok := HostOrdinal(hostname)
+	if !ok && conf.Found {
+		return confNid(conf)
+	}
 	if !ok {
 		return 0, exit.ConfigError(fmt.Sprintf(
-			"no node id: OTTER_NID is unset and the host name %q does not end in -<ordinal>; set OTTER_NID to the node's id in the manager's machine list, or run the node as a StatefulSet pod (otter-node-0 → nid 1 with the default OTTER_NID_OFFSET=1)", hostname))
+			"no node id: OTTER_NID is unset, the host name %q does not end in -<ordinal> and there is no %s; set OTTER_NID to the node's id in the manager's machine list, or run the node as a StatefulSet pod (otter-node-0 → nid 1 with the default OTTER_NID_OFFSET=1)", hostname, conf.Path))
 	}
 	nid := ord + offset
 	if nid < 1 {
 		return 0, exit.ConfigError(fmt.Sprintf("OTTER_NID_OFFSET=%d (environment) with host name %q gives nid %d; node ids start at 1, so use an offset ≥ 1 or set OTTER_NID", offset, hostname, nid))
 	}
 	return nid, nil
+}
+
+// confNid is the id in the nid file, which holds a positive integer and
+// optional surrounding white space (startup.sh's $(cat) dropped newlines).
+func confNid(c ConfNid) (int, error) {
+	if c.Err != nil {
+		return 0, exit.ConfigError(fmt.Sprintf("nid file %s (used because OTTER_NID is unset and the host name has no ordinal): %v; write the node's id into it, or set OTTER_NID", c.Path, c.Err))
+	}
+	v := strings.TrimSpace(c.Content)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, exit.ConfigError(fmt.Sprintf("nid file %s (used because OTTER_NID is unset and the host name has no ordinal) holds %q: want a positive integer, the id the node has in the manager's machine list; fix the file or set OTTER_NID", c.Path, v))
+	}
+	return n, nil
 }
 
 // HostOrdinal returns the trailing "-<digits>" of a host name's first label

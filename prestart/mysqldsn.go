@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"otter-entrypoint/internal/netcheck"
 	"otter-entrypoint/internal/otter"
 )
 
@@ -48,11 +49,12 @@ func ParseJDBC(jdbcURL string) (JDBC, error) {
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
 		rest, query = rest[:i], rest[i+1:]
 	}
-	hosts, path, _ := strings.Cut(rest, "/")
-	if k := strings.LastIndexByte(hosts, '@'); k >= 0 {
-		user, pass, _ := strings.Cut(hosts[:k], ":")
+	if after := otter.AfterUserInfo(rest); len(after) < len(rest) {
+		user, pass, _ := strings.Cut(rest[:len(rest)-len(after)-1], ":")
 		j.User, j.password = unescape(user), unescape(pass)
+		rest = after
 	}
+	_, path, _ := strings.Cut(rest, "/")
 	j.Database = unescape(strings.TrimSpace(path))
 	if j.Database == "" {
 		return j, fmt.Errorf("%q names no database; Otter's tables live in the database the URL names, e.g. jdbc:mysql://db:3306/otter", redactJDBC(s))
@@ -81,13 +83,13 @@ func ParseJDBC(jdbcURL string) (JDBC, error) {
 		case "connecttimeout":
 			d, err := millis(v)
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("connectTimeout=%q: %v", v, err))
+				problems = append(problems, fmt.Sprintf("connectTimeout=%q: %v", redactJDBC(v), err))
 			}
 			j.ConnectTimeout = d
 		case "sockettimeout":
 			d, err := millis(v)
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("socketTimeout=%q: %v", v, err))
+				problems = append(problems, fmt.Sprintf("socketTimeout=%q: %v", redactJDBC(v), err))
 			}
 			j.SocketTimeout = d
 		case "usessl", "requiressl":
@@ -114,7 +116,7 @@ func ParseJDBC(jdbcURL string) (JDBC, error) {
 			case "VERIFY_CA", "VERIFY_IDENTITY", "VERIFY_FULL":
 				sslMode = "true"
 			default:
-				problems = append(problems, fmt.Sprintf("sslMode=%q: not one of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY", v))
+				problems = append(problems, fmt.Sprintf("sslMode=%q: not one of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY", redactJDBC(v)))
 			}
 		}
 	}
@@ -200,15 +202,5 @@ func unescape(s string) string {
 	return s
 }
 
-// redactJDBC drops what could hold credentials: the query and user info.
-func redactJDBC(s string) string {
-	if i := strings.IndexAny(s, "?;"); i >= 0 {
-		s = s[:i] + "?…"
-	}
-	if j := strings.Index(s, "//"); j >= 0 {
-		if i := strings.LastIndexByte(s, '@'); i > j {
-			s = s[:j+2] + "…@" + s[i+1:]
-		}
-	}
-	return s
-}
+// redactJDBC masks what could hold credentials (netcheck.RedactURL).
+func redactJDBC(s string) string { return netcheck.RedactURL(s) }

@@ -45,6 +45,9 @@ func TestParseJDBC(t *testing.T) {
 		{name: "bad sslMode", url: "jdbc:mysql://h/x?sslMode=maybe", err: "sslMode"},
 		{name: "not MySQL", url: "jdbc:postgresql://h/x", err: "not a jdbc:mysql"},
 		{name: "bad port", url: "jdbc:mysql://hunter2@h:99999/x", err: "port"},
+		{name: "unescaped / and @ in the password", url: "jdbc:mysql://otter:hun/ter@2@h:3307/x", hosts: []string{"h:3307"}, db: "x", user: "otter", tls: "preferred"},
+		{name: "unescaped / in the password, bad port", url: "jdbc:mysql://otter:hunter2/x@h:99999/x", err: "port"},
+		{name: "bad timeout, password in ;-properties", url: "jdbc:mysql://h/x?connectTimeout=soon;password=hunter2", err: "connectTimeout"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

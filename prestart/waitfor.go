@@ -173,16 +173,17 @@ func newWaitProbe(target string, log *zap.Logger) (waitProbe, error) {
 		return newZooKeeperProbe(target, log)
 	case strings.HasPrefix(target, "tcp://"):
 		addr := strings.TrimPrefix(target, "tcp://")
-		return waitProbe{name: target, try: func(ctx context.Context) error {
+		return waitProbe{name: netcheck.RedactURL(target), try: func(ctx context.Context) error {
 			return netcheck.ShortNetError(netcheck.DialTCP(ctx, addr))
 		}}, nil
 	case strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://"):
 		u, err := url.Parse(target)
 		if err != nil {
-			return waitProbe{}, fmt.Errorf("wait target %q: %w", netcheck.RedactURL(target), err)
+			// url.Parse's error quotes the whole URL: none of it is kept.
+			return waitProbe{}, exit.ConfigError(fmt.Sprintf("ENTRYPOINT_WAIT_FOR: %q is not a valid URL", netcheck.RedactURL(target)))
 		}
 		c := netcheck.NewHTTPClient()
-		return waitProbe{name: u.Redacted(), try: func(ctx context.Context) error {
+		return waitProbe{name: netcheck.RedactURL(target), try: func(ctx context.Context) error {
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 			if err != nil {
 				return err
@@ -237,7 +238,7 @@ func normalizeTarget(item string) (string, error) {
 			return "", fmt.Errorf("%q is not a valid URL", netcheck.RedactURL(item))
 		}
 		if err := netcheck.ValidPort(u.Port(), true); err != nil {
-			return "", fmt.Errorf("%q: %v", u.Redacted(), err)
+			return "", fmt.Errorf("%q: %v", netcheck.RedactURL(item), err)
 		}
 		return u.String(), nil
 	case strings.Contains(item, "://"):

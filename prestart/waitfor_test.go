@@ -3,6 +3,7 @@ package prestart
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 )
@@ -120,6 +122,54 @@ func TestWaitForReturnsAtOnceOnCancel(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("WaitFor ignored the cancellation")
+	}
+}
+
+// TestWaitForTargetsKeepSecrets: a password in a wait target (user info,
+// a secret-named query value) appears in no error and no log line, valid
+// or malformed, reachable or not.
+func TestWaitForTargetsKeepSecrets(t *testing.T) {
+	for _, spec := range []string{
+		"http://u:hunter2@h:port/",
+		"http://u:hunter2@h:1/%zz",
+		"tcp://u:hunter2@db:3306",
+		"u:hunter2@db:3306",
+		"ftp://u:hunter2@h/",
+		"http://h:port/?token=hunter2",
+	} {
+		if _, err := ParseWaitFor(spec); err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("ParseWaitFor(%q) = %v: want an error without the password", spec, err)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	targets, err := ParseWaitFor("http://u:hunter2@" + closed + "/x?token=hunter2&a=b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zapcore.DebugLevel)
+	err = WaitFor(context.Background(), targets, 300*time.Millisecond, zap.New(core), time.Now)
+	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), closed) {
+		t.Errorf("WaitFor error %v: want the target named without the password", err)
+	}
+	for _, e := range logs.All() {
+		line := e.Message
+		for k, v := range e.ContextMap() {
+			line += fmt.Sprintf(" %s=%v", k, v)
+		}
+		if strings.Contains(line, "hunter2") {
+			t.Errorf("log line shows the password: %s", line)
+		}
+	}
+	if logs.Len() == 0 {
+		t.Error("no log lines to check")
+	}
+	if _, err := newWaitProbe("http://u:hunter2@h:port/"); err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("newWaitProbe(malformed) = %v: want an error without the password", err)
 	}
 }
 

@@ -35,8 +35,9 @@ type baseliner interface{ Begin() error }
 // DefaultCheckTimeout bounds one check.
 const DefaultCheckTimeout = 2 * time.Second
 
-// maxBody bounds how much of an HTTP check's answer is read.
-const maxBody = 10 << 10
+// maxBody bounds an HTTP check's answer: a longer one fails the check
+// rather than being read for the whole timeout.
+const maxBody = 1 << 20
 
 // settingErrorf is an invalid setting: exit code 78 (EX_CONFIG).
 func settingErrorf(format string, args ...any) error {
@@ -94,7 +95,8 @@ type noneCheck struct{}
 func (noneCheck) Name() string                  { return "none" }
 func (noneCheck) Check(_ context.Context) error { return nil }
 
-// httpCheck: GET, 2xx/3xx is ready.
+// httpCheck: GET, 2xx/3xx is ready once the whole answer (at most maxBody
+// bytes) arrived within the check's context.
 type httpCheck struct {
 	url    string
 	name   string
@@ -102,7 +104,7 @@ type httpCheck struct {
 }
 
 func newHTTPCheck(u *url.URL) *httpCheck {
-	return &httpCheck{url: u.String(), name: u.Redacted(), client: netcheck.NewHTTPClient()}
+	return &httpCheck{url: u.String(), name: netcheck.RedactURL(u.String()), client: netcheck.NewHTTPClient()}
 }
 
 func (c *httpCheck) Name() string { return c.name }
@@ -118,9 +120,17 @@ func (c *httpCheck) Check(ctx context.Context) error {
 		return fmt.Errorf("GET %s: %w", c.name, netcheck.UnwrapURLError(err))
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
 	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
 		return fmt.Errorf("GET %s: status %d", c.name, resp.StatusCode)
+	}
+	// A server that sent its status line but not yet its whole page is not
+	// ready: the body is read to its end under ctx.
+	n, err := io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return fmt.Errorf("GET %s: status %d, but the answer did not arrive whole: %w", c.name, resp.StatusCode, netcheck.UnwrapURLError(err))
+	}
+	if n > maxBody {
+		return fmt.Errorf("GET %s: status %d, but the answer is longer than %d bytes; point ENTRYPOINT_READY_CHECK at a small page", c.name, resp.StatusCode, maxBody)
 	}
 	return nil
 }

@@ -23,7 +23,7 @@ func TestParseCheck(t *testing.T) {
 		{"NONE", "none", false},
 		{"http://127.0.0.1:8080/monitor/ok.htm", "http://127.0.0.1:8080/monitor/ok.htm", false},
 		{"https://localhost/x", "https://localhost/x", false},
-		{"http://user:secret@127.0.0.1:8080/", "http://user:xxxxx@127.0.0.1:8080/", false},
+		{"http://user:secret@127.0.0.1:8080/?token=t0k", "http://user:******@127.0.0.1:8080/?token=******", false},
 		{"tcp://127.0.0.1:2088", "tcp://127.0.0.1:2088", false},
 		{"tcp://[::1]:2088", "tcp://[::1]:2088", false},
 		{"log:logs/node/node.log:the otter server is running now", "log:/home/admin/node/logs/node/node.log:the otter server is running now", false},
@@ -38,6 +38,10 @@ func TestParseCheck(t *testing.T) {
 		{"log:file:", "", true},
 		{"exec:true", "", true},
 		{"http://u:hunter2@h:0/", "", true},
+		{"http://u:hunter2@h:port/", "", true}, // url.Parse fails: the password is masked all the same
+		{"http://h:port/?password=hunter2", "", true},
+		{"tcp://u:hunter2@h:1", "", true},
+		{"tcp://hunter2@h:1", "", true},
 	}
 	for _, c := range cases {
 		chk, err := ParseCheck(c.spec, "/home/admin/node")
@@ -74,7 +78,7 @@ func TestHTTPCheck(t *testing.T) {
 			w.Header().Set("Location", "/broken") // must not be followed
 		}
 		w.WriteHeader(codes[r.URL.Path])
-		_, _ = w.Write([]byte(strings.Repeat("x", 1<<20))) // a big body is cut, not read whole
+		_, _ = w.Write([]byte(strings.Repeat("x", maxBody))) // read whole, up to the bound
 	}))
 	defer srv.Close()
 	for path, code := range codes {
@@ -109,6 +113,48 @@ func TestHTTPCheckHonoursTheTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("check took %s with a 100ms deadline", d)
+	}
+}
+
+// TestHTTPCheckNeedsTheWholeAnswer: a status line is not enough; the body
+// must arrive, whole, within the check's timeout, and be no longer than
+// maxBody.
+func TestHTTPCheckNeedsTheWholeAnswer(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/trickle": // the status and a first byte, then the rest never comes
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(200)
+			_, _ = w.Write([]byte("x"))
+			w.(http.Flusher).Flush()
+			<-release
+		case "/chunked": // chunked: a first chunk, then nothing
+			w.WriteHeader(200)
+			_, _ = w.Write([]byte("server is"))
+			w.(http.Flusher).Flush()
+			<-release
+		case "/huge":
+			_, _ = w.Write([]byte(strings.Repeat("x", maxBody+1)))
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	for path, want := range map[string]string{"/trickle": "did not arrive whole", "/chunked": "did not arrive whole", "/huge": "longer than"} {
+		chk, err := ParseCheck(srv.URL+path, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		start := time.Now()
+		err = chk.Check(ctx)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: check = %v, want an error containing %q", path, err, want)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s: check took %s with a 200ms deadline", path, d)
+		}
 	}
 }
 

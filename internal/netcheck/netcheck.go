@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"otter-entrypoint/internal/secret"
 )
 
 // Timeout bounds a probe's connect and TLS handshake.
@@ -67,15 +69,19 @@ func ShortNetError(err error) error {
 
 // ParseHostPort checks host:port (IPv6 in brackets) and returns it.
 func ParseHostPort(s string) (string, error) {
+	if strings.Contains(s, "@") {
+		// user:password@host:port would be split at the password's colon.
+		return "", fmt.Errorf("%q: user info (user:password@) has no place in host:port", secret.RedactURL(s))
+	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		return "", fmt.Errorf("%q is not host:port", s)
+		return "", fmt.Errorf("%q is not host:port", secret.RedactURL(s))
 	}
 	if host == "" {
-		return "", fmt.Errorf("%q has no host", s)
+		return "", fmt.Errorf("%q has no host", secret.RedactURL(s))
 	}
 	if strings.ContainsAny(host, "/?#@ ") {
-		return "", fmt.Errorf("%q: bad host %q", s, host)
+		return "", fmt.Errorf("%q: bad host %q", secret.RedactURL(s), secret.RedactURL(host))
 	}
 	if err := ValidPort(port, false); err != nil {
 		return "", err
@@ -95,10 +101,5 @@ func ValidPort(port string, optional bool) error {
 	return nil
 }
 
-// RedactURL hides a password in a URL-like string.
-func RedactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return s
-}
+// RedactURL is secret.RedactURL: the one redaction of URLs and addresses.
+func RedactURL(s string) string { return secret.RedactURL(s) }

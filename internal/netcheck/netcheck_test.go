@@ -43,6 +43,13 @@ func TestRedactURL(t *testing.T) {
 	if got := RedactURL("tcp://host:1"); got != "tcp://host:1" {
 		t.Errorf("RedactURL without user info = %q", got)
 	}
+	// host:port with user info: SplitHostPort would cut at the password's
+	// colon and quote the rest as the port.
+	for _, in := range []string{"u:s3cret@db:3306", "u:s3cret@db", "s3cret@db:1", "db:s3cret@x"} {
+		if _, err := ParseHostPort(in); err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("ParseHostPort(%q) = %v: want an error without the password", in, err)
+		}
+	}
 }
 
 func TestDialTCP(t *testing.T) {

@@ -54,12 +54,9 @@ func MySQLTargets(jdbcURL string) ([]string, error) {
 	if i < 0 || strings.Contains(rest[:i], "/") {
 		return nil, fmt.Errorf("%q is not a jdbc:mysql:// or jdbc:mariadb:// URL", safeJDBC(s))
 	}
-	hosts := rest[i+2:]
+	hosts := AfterUserInfo(rest[i+2:])
 	if j := strings.IndexAny(hosts, "/?"); j >= 0 {
 		hosts = hosts[:j]
-	}
-	if k := strings.LastIndexByte(hosts, '@'); k >= 0 { // user:password@
-		hosts = hosts[k+1:]
 	}
 	var out []string
 	for _, h := range splitHosts(hosts) {
@@ -147,15 +144,21 @@ func mysqlHost(h string) (string, error) {
 	return tcpTarget(net.JoinHostPort(host, port))
 }
 
-// safeJDBC drops what could hold credentials: the query and user info.
-func safeJDBC(s string) string {
-	if i := strings.IndexAny(s, "?;"); i >= 0 {
-		s = s[:i] + "?…"
+// safeJDBC masks what could hold credentials: the user info's password
+// and secret-named parameters (netcheck.RedactURL).
+func safeJDBC(s string) string { return netcheck.RedactURL(s) }
+
+// AfterUserInfo is what follows a JDBC URL's user:password@ (given the
+// text after "//"): its hosts, database and query. The user info ends at
+// the last @ before the query, so that a password holding an unescaped @
+// or / is never taken for a host or a database.
+func AfterUserInfo(s string) string {
+	q := strings.IndexByte(s, '?')
+	if q < 0 {
+		q = len(s)
 	}
-	if i := strings.LastIndexByte(s, '@'); i >= 0 {
-		if j := strings.Index(s, "//"); j >= 0 && j < i {
-			s = s[:j+2] + "…@" + s[i+1:]
-		}
+	if k := strings.LastIndexByte(s[:q], '@'); k >= 0 {
+		return s[k+1:]
 	}
 	return s
 }

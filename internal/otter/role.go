@@ -75,6 +75,10 @@ const (
 // DefaultManagerPort is otter.port's default: the manager's web port.
 const DefaultManagerPort = "8080"
 
+// DefaultManagerCommPort is otter.communication.manager.port's default:
+// the manager's Dubbo port, which the nodes call.
+const DefaultManagerCommPort = "1099"
+
 // DefaultReadyCheck is ENTRYPOINT_READY_CHECK's default: the manager's
 // monitor page (Jetty answers 503 there while the web app is broken, so a
 // TCP check would lie), and the node's "running" line in its main log.
@@ -95,6 +99,8 @@ const (
 	KeyZooKeeper   = "otter.zookeeper.cluster.default"
 	KeyManagerAddr = "otter.manager.address"
 	KeyPort        = "otter.port"
+	// KeyManagerCommPort is the manager's Dubbo port (DefaultManagerCommPort).
+	KeyManagerCommPort = "otter.communication.manager.port"
 )
 
 // Dependency is a key of otter.properties that names something the role
