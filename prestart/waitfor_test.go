@@ -168,7 +168,7 @@ func TestWaitForTargetsKeepSecrets(t *testing.T) {
 	if logs.Len() == 0 {
 		t.Error("no log lines to check")
 	}
-	if _, err := newWaitProbe("http://u:hunter2@h:port/"); err == nil || strings.Contains(err.Error(), "hunter2") {
+	if _, err := newWaitProbe("http://u:hunter2@h:port/", zap.NewNop()); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("newWaitProbe(malformed) = %v: want an error without the password", err)
 	}
 }
