@@ -241,3 +241,24 @@ func TestFailedRenderKeepsPreviousFile(t *testing.T) {
 		t.Errorf("directory holds %q", names)
 	}
 }
+
+// A password inside a URL value (a JDBC URL's user:password@ or
+// ?password=) is not shown by render or --explain, though the key is not a
+// secret key; the written file keeps it.
+func TestURLCredentialsAreNotShown(t *testing.T) {
+	home := newHome(t, "otter.manager.address = a:1\n")
+	env := []string{"otter.database.driver.url=jdbc:mysql://otter:hunter2@db:3306/otter?useSSL=false&password=hunter3"}
+	r, _ := mustRender(t, Options{Role: "node", OtterHome: home, Environ: env})
+	var explain bytes.Buffer
+	if err := r.Explain(&explain, false); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"render": string(r.Bytes(false)), "--explain": explain.String()} {
+		if strings.Contains(out, "hunter2") || strings.Contains(out, "hunter3") || !strings.Contains(out, "3306/otter") {
+			t.Errorf("%s shows a URL's password or lost the URL:\n%s", name, out)
+		}
+	}
+	if !strings.Contains(string(r.Bytes(true)), "hunter2") {
+		t.Error("the file java reads lost the URL's password")
+	}
+}

@@ -364,9 +364,17 @@ func (r *Result) Map() map[string]string {
 	return m
 }
 
+// shown is the value as people see it: a secret's masked, and a password or
+// secret query value inside a URL (a JDBC URL with user:password@ or
+// ?password=) redacted, unless showSecrets.
 func (e Entry) shown(showSecrets bool) string {
-	if e.Secret && !showSecrets && e.Value != "" {
+	switch {
+	case showSecrets || e.Value == "":
+		return e.Value
+	case e.Secret:
 		return Mask
+	case strings.Contains(e.Value, "://"):
+		return secret.RedactURL(e.Value)
 	}
 	return e.Value
 }
