@@ -29,7 +29,7 @@ func TestParseConnectString(t *testing.T) {
 		{"zk:2181/a//b", nil, "", "empty path segment"},
 		{"zk:2181/a/../b", nil, "", "relative"},
 		{"zk:2181/a\x01", nil, "", "not allowed"},
-		{"user@zk:2181", nil, "", "bad host"},
+		{"user@zk:2181", nil, "", "user info"},
 	}
 	for _, c := range cases {
 		got, err := ParseConnectString(c.in)
