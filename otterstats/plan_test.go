@@ -15,7 +15,7 @@ import (
 // the pipelines and the past, using MariaDB's sequence engine.
 func loadStats(t testing.TB, db *sql.DB, pipelines, rows int) {
 	t.Helper()
-	exec(t, db,
+	execSQL(t, db,
 		fmt.Sprintf("INSERT INTO CHANNEL (ID, NAME, GMT_CREATE) SELECT seq, CONCAT('ch-', seq), NOW() FROM seq_1_to_%d", (pipelines+1)/2),
 		fmt.Sprintf(`INSERT INTO PIPELINE (ID, NAME, CHANNEL_ID, PARAMETERS, GMT_CREATE)
 		 SELECT seq, CONCAT('p-', seq), (seq + 1) DIV 2, CONCAT('{"destinationName":"dest-', seq, '","home":false}'), NOW() FROM seq_1_to_%d`, pipelines),

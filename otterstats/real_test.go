@@ -63,7 +63,7 @@ func otterDB(t testing.TB, srv *testkit.MariaDB) (*sql.DB, Opener) {
 	return pool, db.Open
 }
 
-func exec(t testing.TB, db *sql.DB, statements ...string) {
+func execSQL(t testing.TB, db *sql.DB, statements ...string) {
 	t.Helper()
 	for _, s := range statements {
 		if _, err := db.Exec(s); err != nil {
@@ -171,7 +171,7 @@ func TestAgainstMariaDBAndZooKeeper(t *testing.T) {
 	z := testkit.StartZooKeeper(t)
 	zc := z.Client(t, 10*time.Second)
 
-	exec(t, db,
+	execSQL(t, db,
 		"INSERT INTO CHANNEL (ID, NAME, GMT_CREATE) VALUES (1, 'ch-a', NOW()), (2, 'ch-b', NOW())",
 		`INSERT INTO PIPELINE (ID, NAME, CHANNEL_ID, PARAMETERS, GMT_CREATE) VALUES
 		 (10, 'p-a', 1, '{"destinationName":"dest-a","home":false,"parallelism":3}', NOW()),
@@ -214,7 +214,7 @@ func TestAgainstMariaDBAndZooKeeper(t *testing.T) {
 	want(t, reg, absent, "otter_pipeline_position_updated_timestamp_seconds", p10()...)
 
 	t.Run("stat rows inserted while it runs", func(t *testing.T) {
-		exec(t, db,
+		execSQL(t, db,
 			"INSERT INTO DELAY_STAT (DELAY_TIME, DELAY_NUMBER, PIPELINE_ID, GMT_CREATE, GMT_MODIFIED) VALUES (2500, 0, 10, NOW(), NOW())",
 			`INSERT INTO THROUGHPUT_STAT (TYPE, NUMBER, SIZE, PIPELINE_ID, START_TIME, END_TIME, GMT_CREATE, GMT_MODIFIED) VALUES
 			 ('ROW', 100, 2000, 10, NOW(), NOW(), NOW(), NOW()), ('ROW', 5, 70, 10, NOW(), NOW(), NOW(), NOW()),
@@ -264,7 +264,10 @@ func TestAgainstMariaDBAndZooKeeper(t *testing.T) {
 		want(t, reg, 0, "otter_channel_status", "channel_id", "1", "channel", "ch-a", "status", "START")
 
 		mainstem := func(s string) func() bool {
-			return func() bool { v, _ := series(t, reg, "otter_pipeline_mainstem_status", p10("status", s)...); return v == 1 }
+			return func() bool {
+				v, _ := series(t, reg, "otter_pipeline_mainstem_status", p10("status", s)...)
+				return v == 1
+			}
 		}
 		path := "/otter/channel/1/10/mainstem"
 		if _, err := zc.Create(path, []byte(`{"active":true,"nid":1,"pipelineId":10,"status":"TAKEING"}`), zk.FlagEphemeral, acl); err != nil {
@@ -329,7 +332,7 @@ func TestAgainstMariaDBAndZooKeeper(t *testing.T) {
 		}
 
 		srv.Restart(t)
-		exec(t, db, // the pool reconnects
+		execSQL(t, db, // the pool reconnects
 			"INSERT INTO THROUGHPUT_STAT (TYPE, NUMBER, SIZE, PIPELINE_ID, START_TIME, END_TIME, GMT_CREATE, GMT_MODIFIED) VALUES ('ROW', 7, 11, 10, NOW(), NOW(), NOW(), NOW())")
 		eventually(t, "db_up 1", func() bool {
 			v, _ := series(t, reg, "otter_pipeline_loaded_records_total", p10("type", "ROW")...)
