@@ -23,6 +23,7 @@ import (
 	"otter-entrypoint/internal/otterzk"
 	"otter-entrypoint/internal/safefile"
 	"otter-entrypoint/jvm"
+	"otter-entrypoint/otterstats"
 	"otter-entrypoint/prestart"
 	"otter-entrypoint/probes"
 	"otter-entrypoint/propsfile"
@@ -111,6 +112,7 @@ type otterSettings struct {
 	probes probeSettings
 	db     dbSettings // OTTER_DB_INIT (manager), OTTER_REGISTER (node)
 	zk     zkSettings // node only
+	stats  otterstats.Settings
 
 	jdk           jvm.JDK
 	jdkErr        error    // JAVA_HOME or PATH holds no usable java
@@ -153,6 +155,7 @@ func loadOtterSettings(a *app, role otter.Role) (otterSettings, []string) {
 		problems = append(problems, parseSettings(a, &s.zk)...)
 	}
 	problems = append(problems, loadDBSettings(a, role, &s)...)
+	problems = append(problems, parseSettings(a, &s.stats)...)
 	// java last: a missing java alone keeps its own exit code (127).
 	s.jdk, s.jdkErr = jvm.Detect(a.getenv, nil)
 	if s.jdkErr != nil && len(problems) > 0 {
@@ -172,6 +175,7 @@ type launchPlan struct {
 	before       []prestart.Step  // after the wait: preparing the database, registering the node
 	probes       probeSettings
 	rejoin       *otterzk.Rejoin // node with known ZooKeeper servers: the stale-registration check
+	stats        *statsRun       // manager: Otter's statistics on /metrics
 	// clusterServers is the connect string of the node's cluster as the
 	// registration step read it from AUTOKEEPER_CLUSTER (set while the
 	// steps run; "" when the node does not register).
@@ -222,6 +226,7 @@ func plan(a *app, role otter.Role, s otterSettings, log *zap.Logger) (*launchPla
 	}
 	problems = append(problems, planDatabase(role, s, rendered, p, log)...)
 	problems = append(problems, portClashes(role, s, rendered)...)
+	problems = append(problems, planStats(role, s, rendered, p, log, a.now)...)
 	if p.probes.readyCheck == nil {
 		spec := role.DefaultReadyCheck(home, valueOr(rendered, otter.KeyPort, ""))
 		check, err := probes.ParseCheck(spec, home)
@@ -359,9 +364,24 @@ func launch(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Lo
 	if p.rejoin != nil {
 		defer p.rejoin.Close()
 	}
-	if steps := prestartSteps(a, role, s, p, log); len(steps) > 0 {
-		cfg.BeforeStart = func(ctx context.Context) error { return prestart.Run(ctx, steps, log) }
+	steps := prestartSteps(a, role, s, p, log)
+	if len(steps) > 0 || p.stats != nil {
+		cfg.BeforeStart = func(ctx context.Context) error {
+			if err := prestart.Run(ctx, steps, log); err != nil {
+				return err
+			}
+			if p.stats != nil { // once the database and ZooKeeper were waited for
+				stop := p.stats.start()
+				p.stats.stop = stop
+			}
+			return nil
+		}
 	}
+	defer func() {
+		if p.stats != nil && p.stats.stop != nil {
+			p.stats.stop()
+		}
+	}()
 	res, code := superviseWithProbes(a, log, cfg, p.probes)
 	if res.Started && !res.StopRequested {
 		// Otter's servers never exit on their own when healthy, and the

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"otter-entrypoint/internal/exit"
@@ -77,6 +78,7 @@ type probeSettings struct {
 	readyCheck    probes.Check
 	readyInterval time.Duration
 	tail          []string
+	collectors    []prometheus.Collector // more /metrics (the manager's Otter statistics)
 }
 
 // readProbeSettings reads ENTRYPOINT_LISTEN, ENTRYPOINT_READY_CHECK,
@@ -134,6 +136,7 @@ func superviseWithProbes(a *app, log *zap.Logger, cfg supervisor.Config, ps prob
 		Ready:         ps.readyCheck,
 		ReadyInterval: ps.readyInterval,
 		Version:       version,
+		Collectors:    ps.collectors,
 	}, log, a.now)
 	if err != nil {
 		log.Error("invalid probes settings", zap.Error(err))

@@ -59,8 +59,8 @@ func TestManagerDBInitReachesJava(t *testing.T) {
 	pool.QueryRow("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()").Scan(&tables)
 	var list string
 	pool.QueryRow("SELECT COUNT(*), MAX(SERVER_LIST) FROM AUTOKEEPER_CLUSTER").Scan(&clusters, &list)
-	if tables != 4 || clusters != 1 || list != `["zk-0.zk:2181","zk-1.zk:2181"]` {
-		t.Errorf("after OTTER_DB_INIT: %d tables, %d clusters (%s); want the stand-in schema's 4 and one cluster", tables, clusters, list)
+	if tables != 9 || clusters != 1 || list != `["zk-0.zk:2181","zk-1.zk:2181"]` {
+		t.Errorf("after OTTER_DB_INIT: %d tables, %d clusters (%s); want the stand-in schema's 9 and one cluster", tables, clusters, list)
 	}
 	p.signal(syscall.SIGTERM)
 	if code := p.wait(30 * time.Second); code != 143 {

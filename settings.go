@@ -6,6 +6,7 @@ import (
 	"io"
 	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/jvm"
+	"otter-entrypoint/otterstats"
 	"otter-entrypoint/prestart"
 	"reflect"
 	"slices"
@@ -71,7 +72,7 @@ var handReadSettings = []string{
 // settingStructs are every struct of settings read with env tags.
 func settingStructs() []any {
 	return []any{&logSettings{}, &supervisorSettings{}, &launchSettings{}, &renderSettings{}, &jvm.Settings{},
-		&prestart.DBInitSettings{}, &prestart.RegisterSettings{}, &zkSettings{}}
+		&prestart.DBInitSettings{}, &prestart.RegisterSettings{}, &zkSettings{}, &otterstats.Settings{}}
 }
 
 // reservedEnv lists the entrypoint's own OTTER_* settings, which are never

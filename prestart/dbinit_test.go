@@ -85,7 +85,7 @@ func TestDBInitOnAnEmptyDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool := srv.DB(t, db)
-	if got, want := dbTables(t, pool), []string{"AUTOKEEPER_CLUSTER", "NODE", "PIPELINE_NODE_RELATION", "USER"}; !slices.Equal(got, want) {
+	if got, want := dbTables(t, pool), []string{"AUTOKEEPER_CLUSTER", "CHANNEL", "DELAY_STAT", "LOG_RECORD", "NODE", "PIPELINE", "PIPELINE_NODE_RELATION", "THROUGHPUT_STAT", "USER"}; !slices.Equal(got, want) {
 		t.Fatalf("tables %q, want %q", got, want)
 	}
 	var otherDB int
@@ -115,7 +115,10 @@ func TestDBInitKeepsAnExistingCluster(t *testing.T) {
 	srv := testkit.SharedMariaDB(t)
 	db := srv.NewDatabase(t)
 	createOtterTables(t, srv, db, TableCluster, TableNode)
-	srv.Exec(t, "CREATE TABLE `"+db+"`.PIPELINE_NODE_RELATION (ID int)", "CREATE TABLE `"+db+"`.USER (ID int)",
+	for _, table := range []string{"PIPELINE_NODE_RELATION", "CHANNEL", "PIPELINE", "DELAY_STAT", "THROUGHPUT_STAT", "LOG_RECORD", "USER"} {
+		srv.Exec(t, "CREATE TABLE `"+db+"`."+table+" (ID int)")
+	}
+	srv.Exec(t,
 		"INSERT INTO `"+db+"`.AUTOKEEPER_CLUSTER (ID, CLUSTER_NAME, SERVER_LIST, GMT_CREATE) VALUES (7, 'mine', '[\"zk:2181\"]', NOW())")
 	d := newDBInit(t, srv, db, zap.NewNop())
 	if err := d.Run(context.Background()); err != nil {
@@ -134,7 +137,7 @@ func TestDBInitRefusesAPartialSchema(t *testing.T) {
 	d := newDBInit(t, srv, db, zap.NewNop())
 	err := d.Run(context.Background())
 	if exit.Code(err) != exit.Config || !strings.Contains(err.Error(), "some of Otter's tables (NODE)") ||
-		!strings.Contains(err.Error(), "missing: AUTOKEEPER_CLUSTER, PIPELINE_NODE_RELATION, USER") {
+		!strings.Contains(err.Error(), "missing: AUTOKEEPER_CLUSTER, PIPELINE_NODE_RELATION, CHANNEL, PIPELINE, DELAY_STAT, THROUGHPUT_STAT, LOG_RECORD, USER") {
 		t.Fatalf("Run = %v (code %d); want 78 naming what is there and what is missing", err, exit.Code(err))
 	}
 	if got := dbTables(t, srv.DB(t, db)); !slices.Equal(got, []string{"NODE"}) {

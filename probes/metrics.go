@@ -58,6 +58,7 @@ func (s *Server) metricsHandler() http.Handler {
 		stateCollector{s},
 		&jvmCollector{dir: s.cfg.PerfDataDir, state: s.snapshot, now: s.now, log: s.log},
 	)
+	s.registry.MustRegister(s.cfg.Collectors...)
 	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{
 		MaxRequestsInFlight: metricsInFlight,
 		Timeout:             metricsTimeout,

@@ -51,6 +51,10 @@ type Config struct {
 	// PerfDataDir is where the JVM writes hsperfdata_<user>/<pid>
 	// ("": /tmp, which HotSpot always uses on Linux).
 	PerfDataDir string
+	// Collectors are more collectors /metrics serves (the manager's
+	// Otter statistics). A scrape waits on their Collect: they must
+	// answer from memory.
+	Collectors []prometheus.Collector
 }
 
 // Server serves /livez, /healthz, /readyz and /metrics and implements

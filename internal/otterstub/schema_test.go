@@ -39,7 +39,7 @@ func TestManagerJarCarriesTheSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"AUTOKEEPER_CLUSTER", "NODE", "PIPELINE_NODE_RELATION", "USER"}
+	want := []string{"AUTOKEEPER_CLUSTER", "NODE", "PIPELINE_NODE_RELATION", "CHANNEL", "PIPELINE", "DELAY_STAT", "THROUGHPUT_STAT", "LOG_RECORD", "USER"}
 	if !slices.Equal(s.Tables, want) {
 		t.Errorf("tables %q, want %q", s.Tables, want)
 	}

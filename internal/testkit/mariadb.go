@@ -31,6 +31,7 @@ type MariaDB struct {
 	Host string // 127.0.0.1
 	Port int
 	dir  string // datadir, socket, logs
+	bin  string // mariadbd, to start it again (Restart)
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error // cmd.Wait's result once done is closed
@@ -143,7 +144,7 @@ func startMariaDB(bins mariadbBins) (*MariaDB, error) {
 	// try a few.
 	var lastErr error
 	for range 3 {
-		srv, err := runMariaDB(bins.server, dir, data)
+		srv, err := runMariaDB(bins.server, dir, data, 0)
 		if err == nil {
 			return srv, nil
 		}
@@ -153,13 +154,16 @@ func startMariaDB(bins mariadbBins) (*MariaDB, error) {
 	return nil, lastErr
 }
 
-func runMariaDB(server, dir, data string) (*MariaDB, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
+// runMariaDB runs the server of dir on port (0: a free one).
+func runMariaDB(server, dir, data string, port int) (*MariaDB, error) {
+	if port == 0 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		port = l.Addr().(*net.TCPAddr).Port
+		l.Close()
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	socket := filepath.Join(dir, "mysqld.sock")
 	errLog := filepath.Join(dir, "error.log")
 	os.Remove(errLog)
@@ -177,12 +181,12 @@ func runMariaDB(server, dir, data string) (*MariaDB, error) {
 	// for the start.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	runtime.LockOSThread()
-	err = cmd.Start()
+	err := cmd.Start()
 	runtime.UnlockOSThread()
 	if err != nil {
 		return nil, err
 	}
-	srv := &MariaDB{Host: "127.0.0.1", Port: port, dir: dir, cmd: cmd, done: make(chan struct{})}
+	srv := &MariaDB{Host: "127.0.0.1", Port: port, dir: dir, bin: server, cmd: cmd, done: make(chan struct{})}
 	go func() { srv.err = cmd.Wait(); close(srv.done) }()
 
 	cfg := mysql.NewConfig()
@@ -230,6 +234,11 @@ func (m *MariaDB) answersTCP() bool {
 // Stop stops the server (TERM, then KILL after 20 s) and removes its
 // directory.
 func (m *MariaDB) Stop() {
+	m.halt()
+	os.RemoveAll(m.dir)
+}
+
+func (m *MariaDB) halt() {
 	if m.root != nil {
 		m.root.Close()
 	}
@@ -240,7 +249,43 @@ func (m *MariaDB) Stop() {
 		_ = m.cmd.Process.Kill()
 		<-m.done
 	}
-	os.RemoveAll(m.dir)
+}
+
+// StartMariaDB starts a MariaDB server of the test's own, stopped and
+// removed at its cleanup: for a test that stops and restarts the server
+// (Halt, Restart), which the shared one must never be.
+func StartMariaDB(t testing.TB) *MariaDB {
+	t.Helper()
+	bins, missing := mariadbBinaries()
+	if missing != "" {
+		MissingTool(t, "%s (apt-get install mariadb-server; the tests start their own server, not the system service)", missing)
+	}
+	srv, err := startMariaDB(bins)
+	if err != nil {
+		t.Fatalf("starting MariaDB: %v", err)
+	}
+	t.Cleanup(func() { srv.Stop() })
+	return srv
+}
+
+// Halt stops the server as an outage would (clients' connections are
+// cut), keeping its data for Restart. Root is unusable until then.
+func (m *MariaDB) Halt(t testing.TB) {
+	t.Helper()
+	if m == shared.srv {
+		t.Fatal("Halt on the shared MariaDB; use StartMariaDB")
+	}
+	m.halt()
+}
+
+// Restart starts a halted server again, with its data, on the same port.
+func (m *MariaDB) Restart(t testing.TB) {
+	t.Helper()
+	srv, err := runMariaDB(m.bin, m.dir, filepath.Join(m.dir, "data"), m.Port)
+	if err != nil {
+		t.Fatalf("restarting MariaDB: %v", err)
+	}
+	*m = *srv
 }
 
 // Addr is the server's host:port.

@@ -3,7 +3,8 @@
 -- the facts in the project's reference notes: the same header (CREATE
 -- DATABASE, USE, and a sql_mode MySQL 8 rejects), NODE and
 -- AUTOKEEPER_CLUSTER as Otter defines them, and a few more tables and seed
--- rows so that a partly loaded database can be told apart. Not Otter's file.
+-- rows so that a partly loaded database can be told apart, and the statistics
+-- tables (with their indexes) that the manager's /metrics reads. Not Otter's file.
 
 CREATE DATABASE /*!32312 IF NOT EXISTS*/ `otter` /*!40100 DEFAULT CHARACTER SET utf8 COLLATE utf8_bin */;
 
@@ -46,6 +47,78 @@ CREATE TABLE `PIPELINE_NODE_RELATION` (
   `GMT_MODIFIED` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
   PRIMARY KEY (`ID`),
   KEY `idx_PipelineID` (`PIPELINE_ID`)
+) ENGINE=InnoDB AUTO_INCREMENT=1 DEFAULT CHARSET=utf8;
+
+# Channels and their pipelines; a channel's status is not here but in
+# ZooKeeper (/otter/channel/{id}). PIPELINE.PARAMETERS is JSON whose
+# destinationName names the pipeline's canal instance.
+CREATE TABLE `CHANNEL` (
+  `ID` bigint(20) NOT NULL AUTO_INCREMENT,
+  `NAME` varchar(200) NOT NULL,
+  `DESCRIPTION` varchar(200) DEFAULT NULL,
+  `PARAMETERS` text DEFAULT NULL,
+  `GMT_CREATE` timestamp NOT NULL DEFAULT '0000-00-00 00:00:00',
+  `GMT_MODIFIED` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+  PRIMARY KEY (`ID`),
+  UNIQUE KEY `CHANNELUNIQUE` (`NAME`)
+) ENGINE=InnoDB AUTO_INCREMENT=1 DEFAULT CHARSET=utf8;
+
+CREATE TABLE `PIPELINE` (
+  `ID` bigint(20) NOT NULL AUTO_INCREMENT,
+  `NAME` varchar(200) NOT NULL,
+  `DESCRIPTION` varchar(200) DEFAULT NULL,
+  `PARAMETERS` text DEFAULT NULL,
+  `CHANNEL_ID` bigint(20) NOT NULL,
+  `GMT_CREATE` timestamp NOT NULL DEFAULT '0000-00-00 00:00:00',
+  `GMT_MODIFIED` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+  PRIMARY KEY (`ID`),
+  UNIQUE KEY `PIPELINEUNIQUE` (`NAME`,`CHANNEL_ID`),
+  KEY `idx_ChannelID` (`CHANNEL_ID`,`ID`)
+) ENGINE=InnoDB AUTO_INCREMENT=1 DEFAULT CHARSET=utf8;
+
+# The statistics the manager writes once a minute and never deletes:
+# delay (DELAY_TIME in ms), throughput (NUMBER rows, SIZE bytes per
+# TYPE), and the alarm and exception log, whose ids are text.
+CREATE TABLE `DELAY_STAT` (
+  `ID` bigint(20) NOT NULL AUTO_INCREMENT,
+  `DELAY_TIME` bigint(20) NOT NULL,
+  `DELAY_NUMBER` bigint(20) NOT NULL,
+  `PIPELINE_ID` bigint(20) NOT NULL,
+  `GMT_CREATE` timestamp NOT NULL DEFAULT '0000-00-00 00:00:00',
+  `GMT_MODIFIED` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+  PRIMARY KEY (`ID`),
+  KEY `idx_PipelineID_GmtModified_ID` (`PIPELINE_ID`,`GMT_MODIFIED`,`ID`),
+  KEY `idx_Pipeline_GmtCreate` (`PIPELINE_ID`,`GMT_CREATE`),
+  KEY `idx_GmtCreate_id` (`GMT_CREATE`,`ID`)
+) ENGINE=InnoDB AUTO_INCREMENT=1 DEFAULT CHARSET=utf8;
+
+CREATE TABLE `THROUGHPUT_STAT` (
+  `ID` bigint(20) NOT NULL AUTO_INCREMENT,
+  `TYPE` varchar(20) NOT NULL,
+  `NUMBER` bigint(20) NOT NULL,
+  `SIZE` bigint(20) NOT NULL,
+  `PIPELINE_ID` bigint(20) NOT NULL,
+  `START_TIME` timestamp NOT NULL DEFAULT '0000-00-00 00:00:00',
+  `END_TIME` timestamp NOT NULL DEFAULT '0000-00-00 00:00:00',
+  `GMT_CREATE` timestamp NOT NULL DEFAULT '0000-00-00 00:00:00',
+  `GMT_MODIFIED` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+  PRIMARY KEY (`ID`),
+  KEY `idx_PipelineID_Type_GmtCreate_ID` (`PIPELINE_ID`,`TYPE`,`GMT_CREATE`,`ID`),
+  KEY `idx_PipelineID_Type_EndTime_ID` (`PIPELINE_ID`,`TYPE`,`END_TIME`,`ID`),
+  KEY `idx_GmtCreate_id` (`GMT_CREATE`,`ID`)
+) ENGINE=InnoDB AUTO_INCREMENT=1 DEFAULT CHARSET=utf8;
+
+CREATE TABLE `LOG_RECORD` (
+  `ID` bigint(20) NOT NULL AUTO_INCREMENT,
+  `NID` varchar(200) DEFAULT NULL,
+  `CHANNEL_ID` varchar(200) NOT NULL,
+  `PIPELINE_ID` varchar(200) NOT NULL,
+  `TITLE` varchar(1000) DEFAULT NULL,
+  `MESSAGE` text DEFAULT NULL,
+  `GMT_CREATE` timestamp NOT NULL DEFAULT '0000-00-00 00:00:00',
+  `GMT_MODIFIED` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+  PRIMARY KEY (`ID`),
+  KEY `logRecord_pipelineId` (`PIPELINE_ID`)
 ) ENGINE=InnoDB AUTO_INCREMENT=1 DEFAULT CHARSET=utf8;
 
 CREATE TABLE `USER` (
