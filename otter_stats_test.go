@@ -7,7 +7,9 @@ package main
 import (
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -70,6 +72,36 @@ func TestManagerServesOtterStats(t *testing.T) {
 		}
 		return true
 	}, func() []byte { return []byte(body + "\nstderr:\n" + p.stderr.String()) })
+	// Every otter_* replication family scraped is in README's table for
+	// them, and every name there was scraped.
+	documented := readmeStatsMetrics(t)
+	scraped := map[string]bool{}
+	for _, line := range strings.Split(body, "\n") {
+		if name, _, ok := strings.Cut(line, "{"); ok || strings.HasPrefix(line, "otter_") {
+			if !ok {
+				name, _, _ = strings.Cut(line, " ")
+			}
+			for _, prefix := range []string{"otter_stats_", "otter_channel_", "otter_pipeline_", "otter_node_", "otter_log_"} {
+				if strings.HasPrefix(name, prefix) {
+					scraped[name] = true
+				}
+			}
+		}
+	}
+	if len(scraped) < 8 {
+		t.Errorf("only %d otter_* replication families scraped: %v", len(scraped), scraped)
+	}
+	for name := range scraped {
+		if !documented[name] {
+			t.Errorf("%s is served but not in README's table of Otter's replication metrics", name)
+		}
+	}
+	for name := range documented {
+		if !scraped[name] && name != "otter_pipeline_mainstem_node_id" && !strings.HasPrefix(name, "otter_pipeline_last_sync") &&
+			!strings.HasPrefix(name, "otter_pipeline_loaded_") && name != "otter_pipeline_position_updated_timestamp_seconds" && name != "otter_node_up" {
+			t.Errorf("README lists %s, which the manager did not serve", name)
+		}
+	}
 	if strings.Contains(body, password) || strings.Contains(p.stderr.String(), password) {
 		t.Error("the database password appears on /metrics or in the log")
 	}
@@ -77,4 +109,33 @@ func TestManagerServesOtterStats(t *testing.T) {
 	if code := p.wait(30 * time.Second); code != 143 {
 		t.Errorf("exit %d after TERM; stderr:\n%s", code, p.stderr.String())
 	}
+}
+
+// readmeStatsMetrics returns the names in the first column of README's
+// table of Otter's replication metrics.
+func readmeStatsMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n### Otter's replication")
+	if !ok {
+		t.Fatal("README has no table of Otter's replication metrics")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	names := map[string]bool{}
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 {
+			continue
+		}
+		for _, m := range regexp.MustCompile("`(otter_[a-z_]+)`").FindAllStringSubmatch(cells[1], -1) {
+			names[m[1]] = true
+		}
+	}
+	if len(names) < 15 {
+		t.Fatalf("found only %d names in README's table of Otter's replication metrics", len(names))
+	}
+	return names
 }
