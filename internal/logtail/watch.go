@@ -2,6 +2,7 @@ package logtail
 
 import (
 	"encoding/binary"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -75,15 +76,28 @@ func newWatcher(patterns []string) *watcher {
 // exist, its nearest existing ancestor (for the event of its creation).
 func (w *watcher) addWatches() {
 	for _, dir := range w.dirs {
+		w.watchDir(dir)
+	}
+}
+
+// watchDir watches dir, or its nearest existing ancestor. A directory on
+// the way to dir may be created between the failed watch of dir and the
+// ancestor's watch, and its creation then reaches no watch: so once the
+// ancestor is watched, the next directory down is looked for again, and
+// the watch moves down while the path fills in.
+func (w *watcher) watchDir(dir string) {
+	for range 16 { // the path can fill in this often while we look: then the poll takes over
 		if w.full[dir] {
-			continue
+			return
 		}
 		if wd, err := unix.InotifyAddWatch(w.fd, dir, dirMask); err == nil {
 			w.full[dir] = true
 			w.byWd[int32(wd)] = dir
-			continue
+			return
 		}
-		for a := filepath.Dir(dir); ; a = filepath.Dir(a) {
+		below := dir
+		a := filepath.Dir(dir)
+		for {
 			if wd, err := unix.InotifyAddWatch(w.fd, a, ancestorMask); err == nil {
 				if _, ok := w.byWd[int32(wd)]; !ok {
 					w.byWd[int32(wd)] = a
@@ -91,8 +105,12 @@ func (w *watcher) addWatches() {
 				break
 			}
 			if a == filepath.Dir(a) {
-				break
+				return
 			}
+			below, a = a, filepath.Dir(a)
+		}
+		if _, err := os.Lstat(below); err != nil {
+			return // not there: its creation is reported to the ancestor's watch
 		}
 	}
 }
