@@ -77,12 +77,14 @@ type probeSettings struct {
 	listen        string
 	readyCheck    probes.Check
 	readyInterval time.Duration
+	livenessStall time.Duration // 0: off
 	tail          []string
 	collectors    []prometheus.Collector // more /metrics (the manager's Otter statistics)
 }
 
 // readProbeSettings reads ENTRYPOINT_LISTEN, ENTRYPOINT_READY_CHECK,
-// ENTRYPOINT_READY_INTERVAL and ENTRYPOINT_TAIL_LOGS (defaultTail when
+// ENTRYPOINT_READY_INTERVAL, ENTRYPOINT_LIVENESS_STALL and
+// ENTRYPOINT_TAIL_LOGS (defaultTail when
 // unset). readyCheck stays nil when ENTRYPOINT_READY_CHECK is unset: its
 // default depends on the command.
 func readProbeSettings(a *app, otterHome, defaultTail string) (probeSettings, []string) {
@@ -104,6 +106,17 @@ func readProbeSettings(a *app, otterHome, defaultTail string) (probeSettings, []
 			problems = append(problems, fmt.Sprintf("ENTRYPOINT_READY_INTERVAL=%q: not a positive duration; use e.g. 5s", v))
 		} else {
 			ps.readyInterval = d
+		}
+	}
+	if v, ok := a.getenv("ENTRYPOINT_LIVENESS_STALL"); ok && strings.TrimSpace(v) != "" && !strings.EqualFold(strings.TrimSpace(v), "off") {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		switch {
+		case err != nil || d <= 0:
+			problems = append(problems, fmt.Sprintf("ENTRYPOINT_LIVENESS_STALL=%q: not a positive duration; use off (the default) or e.g. 5m", v))
+		case probes.CheckLivenessStall(d, ps.readyInterval) != nil:
+			problems = append(problems, probes.CheckLivenessStall(d, ps.readyInterval).Error())
+		default:
+			ps.livenessStall = d
 		}
 	}
 	tailSpec := defaultTail
@@ -135,6 +148,7 @@ func superviseWithProbes(a *app, log *zap.Logger, cfg supervisor.Config, ps prob
 		Listen:        ps.listen,
 		Ready:         ps.readyCheck,
 		ReadyInterval: ps.readyInterval,
+		LivenessStall: ps.livenessStall,
 		Version:       version,
 		Collectors:    ps.collectors,
 	}, log, a.now)

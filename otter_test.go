@@ -265,6 +265,23 @@ func TestWaitForDependencies(t *testing.T) {
 			t.Fatalf("exit %d, want 69; stderr:\n%s", code, p.stderr.String())
 		}
 	})
+	t.Run("livez is 200 while waiting, readyz 503", func(t *testing.T) {
+		// A restart would not bring a dependency back: liveness must not
+		// fail during the wait, even with the stall detection on.
+		port := testkit.FreePorts(t, 1)[0]
+		p := start(t, append(env, fmt.Sprintf("ENTRYPOINT_WAIT_FOR=tcp://127.0.0.1:%d", closed),
+			"ENTRYPOINT_LISTEN=127.0.0.1:"+strconv.Itoa(port), "ENTRYPOINT_LIVENESS_STALL=30s"), "manager")
+		testkit.Eventually(t, "the wait begins", 20*time.Second, func() bool {
+			return strings.Contains(p.stderr.String(), "waiting for dependencies")
+		}, p.stderr.Bytes)
+		base := fmt.Sprintf("http://127.0.0.1:%d", port)
+		waitHTTP(t, base+"/livez", 200, 10*time.Second)
+		waitHTTP(t, base+"/readyz", 503, 10*time.Second)
+		p.signal(syscall.SIGTERM)
+		if code := p.wait(10 * time.Second); code != 143 {
+			t.Fatalf("exit %d, want 143; stderr:\n%s", code, p.stderr.String())
+		}
+	})
 	t.Run("TERM during the wait", func(t *testing.T) {
 		p := start(t, append(env, fmt.Sprintf("ENTRYPOINT_WAIT_FOR=tcp://127.0.0.1:%d", closed)), "manager")
 		testkit.Eventually(t, "the wait begins", 20*time.Second, func() bool {

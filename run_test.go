@@ -247,6 +247,7 @@ func TestInvalidSettingsReportedAtOnce(t *testing.T) {
 		"ENTRYPOINT_LOG_LEVEL=loud",
 		"ENTRYPOINT_LISTEN=9779",
 		"ENTRYPOINT_READY_CHECK=bogus://x",
+		"ENTRYPOINT_LIVENESS_STALL=10s",
 	}, "run", "--", "true")
 	if got := p.wait(5 * time.Second); got != 78 {
 		t.Fatalf("exit %d, want 78", got)
@@ -255,7 +256,7 @@ func TestInvalidSettingsReportedAtOnce(t *testing.T) {
 	for _, want := range []string{
 		`ENTRYPOINT_STOP_TIMEOUT="soon"`, "ENTRYPOINT_DRAIN_TIMEOUT", `ENTRYPOINT_SIGNAL_GROUP="maybe"`,
 		"ENTRYPOINT_SUCCESS_EXIT_CODES: 300", `ENTRYPOINT_LOG_FORMAT="xml"`, `ENTRYPOINT_LOG_LEVEL="loud"`,
-		`ENTRYPOINT_LISTEN="9779"`, `ENTRYPOINT_READY_CHECK="bogus://x"`,
+		`ENTRYPOINT_LISTEN="9779"`, `ENTRYPOINT_READY_CHECK="bogus://x"`, "ENTRYPOINT_LIVENESS_STALL=10s",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("stderr does not name %s:\n%s", want, s)

@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -202,11 +203,13 @@ func setupE2E(t testing.TB) *e2e {
 
 // container is a running container of the test.
 type container struct {
-	t       testing.TB
-	api     *dockerAPI
-	id      string
-	name    string
-	started time.Time
+	t         testing.TB
+	api       *dockerAPI
+	id        string
+	name      string
+	started   time.Time
+	probeAddr string // the entrypoint's ENTRYPOINT_LISTEN, seen from the container
+	hostNet   bool   // --network host: probeAddr is reachable from this process
 }
 
 // run creates and starts a container the way the README says to run the
@@ -219,13 +222,34 @@ func (e *e2e) run(t testing.TB, image, hostname string, env ...string) *containe
 // runWithBinds is run with bind mounts (host:container:ro).
 func (e *e2e) runWithBinds(t testing.TB, image, hostname string, binds []string, env ...string) *container {
 	t.Helper()
+	return e.runSpec(t, runSpec{image: image, hostname: hostname, binds: binds,
+		env: append([]string{"ENTRYPOINT_WAIT_FOR=none"}, env...)})
+}
+
+// runSpec is one container to run.
+type runSpec struct {
+	image, hostname string
+	binds           []string // host:container[:ro]
+	env             []string
+	// hostNetwork runs with --network host (the entrypoint's probe port
+	// then comes from ENTRYPOINT_LISTEN in env); else --network none.
+	hostNetwork bool
+	// tmpBind is a host directory bound at /tmp instead of a tmpfs: it
+	// survives a restart of the container, as a pod's emptyDir does.
+	tmpBind string
+}
+
+// runSpec creates and starts the container s describes: read-only root,
+// /tmp writable, 1 GiB of memory.
+func (e *e2e) runSpec(t testing.TB, s runSpec) *container {
+	t.Helper()
 	ctx := context.Background()
 	name := fmt.Sprintf("otter-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())
 	stop := 30
 	cfg := containerConfig{
-		Image:    image,
-		Hostname: hostname,
-		Env:      append([]string{"ENTRYPOINT_WAIT_FOR=none"}, env...),
+		Image:    s.image,
+		Hostname: s.hostname,
+		Env:      s.env,
 		// The image's HEALTHCHECK command, polled faster than its 10s.
 		Healthcheck: &healthConfig{Interval: time.Second, Timeout: 5 * time.Second},
 		StopTimeout: &stop,
@@ -234,14 +258,27 @@ func (e *e2e) runWithBinds(t testing.TB, image, hostname string, binds []string,
 			ReadonlyRootfs: true,
 			Tmpfs:          map[string]string{"/tmp": ""},
 			Memory:         1 << 30,
-			Binds:          binds,
+			Binds:          s.binds,
 		},
+	}
+	probeAddr := "127.0.0.1:9779"
+	if s.hostNetwork {
+		cfg.HostConfig.NetworkMode = "host"
+		for _, kv := range s.env {
+			if a, ok := strings.CutPrefix(kv, "ENTRYPOINT_LISTEN="); ok {
+				probeAddr = a
+			}
+		}
+	}
+	if s.tmpBind != "" {
+		cfg.HostConfig.Tmpfs = nil
+		cfg.HostConfig.Binds = append(slices.Clone(s.binds), s.tmpBind+":/tmp")
 	}
 	id, err := e.api.createContainer(ctx, name, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &container{t: t, api: e.api, id: id, name: name}
+	c := &container{t: t, api: e.api, id: id, name: name, probeAddr: probeAddr, hostNet: s.hostNetwork}
 	t.Cleanup(func() {
 		if t.Failed() {
 			if logs, err := c.api.logs(context.Background(), id); err == nil {
@@ -283,7 +320,15 @@ func (c *container) probe(path string) (int, string, error) {
 	if pid == 0 {
 		return 0, "", fmt.Errorf("container %s is not running", c.name)
 	}
-	resp, err := netnsHTTPClient(pid, "127.0.0.1:9779").Get("http://127.0.0.1:9779" + path)
+	client := &http.Client{Timeout: 5 * time.Second}
+	if !c.hostNet {
+		// Not from this network namespace: dial from inside the
+		// container's. (That costs an OS thread, which is never reused:
+		// with host networking this is avoided, so that the thread which
+		// started a test server with Pdeathsig never dies under it.)
+		client = netnsHTTPClient(pid, c.probeAddr)
+	}
+	resp, err := client.Get("http://" + c.probeAddr + path)
 	if err != nil {
 		return 0, "", err
 	}
@@ -580,6 +625,10 @@ func TestDockerEndToEnd(t *testing.T) {
 			t.Error("the password appears in docker logs")
 		}
 		c.stop()
+	})
+
+	t.Run("cluster: manager DB init, two registering nodes, docker kill and rejoin", func(t *testing.T) {
+		testCluster(t, e)
 	})
 
 	t.Run("node nid from the host name, stop", func(t *testing.T) {

@@ -68,7 +68,6 @@ FROM ${BASE_IMAGE}
 COPY --from=entrypoint /out/otter-entrypoint /usr/local/bin/otter-entrypoint
 COPY --from=release /home/admin/manager /home/admin/manager
 ENV OTTER_HOME=/home/admin/manager \
-    OTTER_CONFIG_DIR=/etc/otter \
     ENTRYPOINT_LISTEN=:9779
 # 8080 web console (otter.port), 1099 node communication
 # (otter.communication.manager.port), 9779 the entrypoint's probes and metrics.

@@ -11,8 +11,11 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -60,6 +63,38 @@ type rendered struct {
 	statefulSets []appsv1.StatefulSet
 	policies     []networkingv1.NetworkPolicy
 	podMonitors  []podMonitor
+	jobs         []batchv1.Job
+	budgets      []policyv1.PodDisruptionBudget
+}
+
+// statefulSet returns the StatefulSet named name.
+func (r *rendered) statefulSet(t *testing.T, name string) appsv1.StatefulSet {
+	t.Helper()
+	for _, s := range r.statefulSets {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no StatefulSet %s", name)
+	return appsv1.StatefulSet{}
+}
+
+// node is the otter-node StatefulSet.
+func (r *rendered) node(t *testing.T) appsv1.StatefulSet { return r.statefulSet(t, "otter-node") }
+
+// podTemplates are every pod template of the output, by owner name.
+func (r *rendered) podTemplates() map[string]corev1.PodTemplateSpec {
+	out := map[string]corev1.PodTemplateSpec{}
+	for _, d := range r.deployments {
+		out["Deployment "+d.Name] = d.Spec.Template
+	}
+	for _, s := range r.statefulSets {
+		out["StatefulSet "+s.Name] = s.Spec.Template
+	}
+	for _, j := range r.jobs {
+		out["Job "+j.Name] = j.Spec.Template
+	}
+	return out
 }
 
 // newRendered is an empty output, its maps made.
@@ -110,6 +145,10 @@ func (r *rendered) decodeObject(apiVersion, kind string, doc []byte) error {
 		return appendStrict(&r.policies, doc)
 	case "monitoring.coreos.com/v1 PodMonitor":
 		return appendStrict(&r.podMonitors, doc)
+	case "batch/v1 Job":
+		return appendStrict(&r.jobs, doc)
+	case "policy/v1 PodDisruptionBudget":
+		return appendStrict(&r.budgets, doc)
 	}
 	return fmt.Errorf("unexpected object %s %s: the test knows no type for it", apiVersion, kind)
 }
@@ -135,20 +174,22 @@ func render(t *testing.T, dir string) *rendered {
 	return r
 }
 
-// variant is one way to deploy: an overlay, optionally with the NodePort
-// component added.
+// variant is one way to deploy: an overlay, optionally with components
+// added.
 type variant struct {
-	name      string
-	dir       string // kustomization directory
-	namespace string
-	nodes     int32
-	secret    bool // the overlay generates the database Secret
-	nodePort  bool // the NodePort component is included
+	name       string
+	dir        string // kustomization directory
+	namespace  string
+	nodes      int32
+	dev        bool // the overlay brings MariaDB, ZooKeeper and generated Secrets
+	nodePort   bool // the NodePort component is included
+	podMonitor bool // the PodMonitor component is included
 }
 
-// withNodePort writes a kustomization in a temporary directory that adds
-// the NodePort component to overlay, as a user's overlay would.
-func withNodePort(t *testing.T, overlay, namespace string) string {
+// withComponents writes a kustomization in a temporary directory that adds
+// components (directories under kubernetes/components) to overlay, as a
+// user's overlay would.
+func withComponents(t *testing.T, overlay, namespace string, components ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	rel := func(p string) string {
@@ -162,8 +203,10 @@ func withNodePort(t *testing.T, overlay, namespace string) string {
 		}
 		return filepath.ToSlash(r)
 	}
-	k := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: %s\nresources:\n- %s\ncomponents:\n- %s\n",
-		namespace, rel(overlay), rel("kubernetes/components/nodeport"))
+	k := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: %s\nresources:\n- %s\ncomponents:\n", namespace, rel(overlay))
+	for _, c := range components {
+		k += "- " + rel("kubernetes/components/"+c) + "\n"
+	}
 	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -172,10 +215,12 @@ func withNodePort(t *testing.T, overlay, namespace string) string {
 
 func variants(t *testing.T) []variant {
 	return []variant{
-		{name: "dev", dir: "kubernetes/overlays/dev", namespace: "otter-dev", nodes: 1, secret: true},
+		{name: "dev", dir: "kubernetes/overlays/dev", namespace: "otter-dev", nodes: 1, dev: true},
 		{name: "prod", dir: "kubernetes/overlays/prod", namespace: "otter-prod", nodes: 3},
-		{name: "dev+nodeport", dir: withNodePort(t, "kubernetes/overlays/dev", "otter-dev"), namespace: "otter-dev", nodes: 1, secret: true, nodePort: true},
-		{name: "prod+nodeport", dir: withNodePort(t, "kubernetes/overlays/prod", "otter-prod"), namespace: "otter-prod", nodes: 3, nodePort: true},
+		{name: "dev+nodeport", dir: withComponents(t, "kubernetes/overlays/dev", "otter-dev", "nodeport"), namespace: "otter-dev", nodes: 1, dev: true, nodePort: true},
+		{name: "prod+nodeport", dir: withComponents(t, "kubernetes/overlays/prod", "otter-prod", "nodeport"), namespace: "otter-prod", nodes: 3, nodePort: true},
+		{name: "dev+podmonitor", dir: withComponents(t, "kubernetes/overlays/dev", "otter-dev", "podmonitor"), namespace: "otter-dev", nodes: 1, dev: true, podMonitor: true},
+		{name: "prod+podmonitor+nodeport", dir: withComponents(t, "kubernetes/overlays/prod", "otter-prod", "podmonitor", "nodeport"), namespace: "otter-prod", nodes: 3, podMonitor: true, nodePort: true},
 	}
 }
 
@@ -424,7 +469,7 @@ func checkPod(t *testing.T, r *rendered, v variant, role string, meta metav1.Obj
 		if !found {
 			t.Errorf("%s: %s=%s: Secret %s has no item at %s", where, e.Name, e.Value, vol.Secret.SecretName, rel)
 		}
-		if v.secret {
+		if v.dev {
 			if s, ok := r.secrets[vol.Secret.SecretName]; !ok {
 				t.Errorf("%s: Secret %s is not generated", where, vol.Secret.SecretName)
 			} else if len(s.Data["password"]) == 0 {
@@ -445,10 +490,68 @@ func checkPod(t *testing.T, r *rendered, v variant, role string, meta metav1.Obj
 			t.Errorf("%s: Secret volume %s is not mounted read-only", where, vol.Name)
 		}
 	}
-	if role == "manager" {
-		if p, ok := envValue(c, "OTTER_DATABASE_DRIVER_PASSWORD_FILE"); !ok || p == "" || secretFiles != 1 {
-			t.Errorf("%s: the database password must come from OTTER_DATABASE_DRIVER_PASSWORD_FILE (got %q, %d *_FILE settings)", where, p, secretFiles)
+	want := map[string]string{"manager": "OTTER_DATABASE_DRIVER_PASSWORD_FILE", "node": "OTTER_REGISTER_PASSWORD_FILE"}[role]
+	if p, ok := envValue(c, want); !ok || p == "" || secretFiles == 0 {
+		t.Errorf("%s: the password must come from %s (got %q, %d *_FILE settings)", where, want, p, secretFiles)
+	}
+
+	checkStorage(t, where, role, c, spec)
+}
+
+// containerLogs is what the kubelet keeps of a container's stdout and
+// stderr (5 files of 10Mi by default) plus room: it counts against the
+// container's ephemeral-storage limit too.
+var containerLogs = resource.MustParse("256Mi")
+
+// checkStorage asserts the ephemeral storage of an Otter pod: requests and
+// limits are set, the limit covers every disk-backed emptyDir's sizeLimit
+// (their sum is what the kubelet evicts the pod for), and heap dumps go to
+// a volume of their own that holds a whole heap, not to the logs.
+func checkStorage(t *testing.T, where, role string, c corev1.Container, spec corev1.PodSpec) {
+	t.Helper()
+	req, okReq := c.Resources.Requests[corev1.ResourceEphemeralStorage]
+	lim, okLim := c.Resources.Limits[corev1.ResourceEphemeralStorage]
+	if !okReq || !okLim || req.Cmp(lim) > 0 {
+		t.Errorf("%s: ephemeral-storage request %v and limit %v must both be set, request <= limit", where, req.String(), lim.String())
+	}
+	sum := containerLogs.DeepCopy()
+	for _, v := range spec.Volumes {
+		if v.EmptyDir == nil || v.EmptyDir.Medium == corev1.StorageMediumMemory {
+			continue
 		}
+		if v.EmptyDir.SizeLimit == nil {
+			t.Errorf("%s: emptyDir %s has no sizeLimit", where, v.Name)
+			continue
+		}
+		sum.Add(*v.EmptyDir.SizeLimit)
+	}
+	if okLim && lim.Cmp(sum) < 0 {
+		t.Errorf("%s: ephemeral-storage limit %s is below the emptyDirs' sizeLimits plus container logs (%s)", where, lim.String(), sum.String())
+	}
+
+	opts, _ := envValue(c, "JAVA_OPTIONS")
+	dumpDir := ""
+	for _, f := range strings.Fields(opts) {
+		if p, ok := strings.CutPrefix(f, "-XX:HeapDumpPath="); ok {
+			dumpDir = p
+		}
+	}
+	if dumpDir == "" {
+		t.Errorf("%s: JAVA_OPTIONS %q sets no -XX:HeapDumpPath: dumps would go to the logs volume", where, opts)
+		return
+	}
+	m, ok := mountFor(c, dumpDir)
+	if !ok || m.ReadOnly {
+		t.Errorf("%s: heap dump path %s is not on a writable volume", where, dumpDir)
+		return
+	}
+	if logs, _ := mountFor(c, "/home/admin/"+role+"/logs"); logs.Name == m.Name {
+		t.Errorf("%s: heap dumps share the logs volume %s", where, m.Name)
+	}
+	vol, _ := volumeByName(spec, m.Name)
+	mem := c.Resources.Limits[corev1.ResourceMemory]
+	if vol.EmptyDir == nil || vol.EmptyDir.SizeLimit == nil || vol.EmptyDir.SizeLimit.Cmp(mem) < 0 {
+		t.Errorf("%s: heap dump volume %s must be an emptyDir with a sizeLimit of at least the memory limit %s", where, m.Name, mem.String())
 	}
 }
 
@@ -459,16 +562,24 @@ func TestManifestsRenderStrictly(t *testing.T) {
 			if len(r.namespaces) != 1 || r.namespaces[0].Name != v.namespace {
 				t.Errorf("namespaces %v, want exactly %s", r.namespaces, v.namespace)
 			}
-			if len(r.deployments) != 1 || len(r.statefulSets) != 1 || len(r.podMonitors) != 1 {
-				t.Fatalf("%d Deployments, %d StatefulSets, %d PodMonitors; want one each", len(r.deployments), len(r.statefulSets), len(r.podMonitors))
+			wantSets, wantSecrets, wantMonitors := 1, 0, 0
+			if v.dev {
+				wantSets, wantSecrets = 3, 3 // otter-node, mysql, zookeeper; database, registrar, MariaDB root
+			}
+			if v.podMonitor {
+				wantMonitors = 1
+			}
+			if len(r.deployments) != 1 || len(r.statefulSets) != wantSets || len(r.podMonitors) != wantMonitors {
+				t.Fatalf("%d Deployments, %d StatefulSets, %d PodMonitors; want 1, %d, %d (the PodMonitor only from its component)",
+					len(r.deployments), len(r.statefulSets), len(r.podMonitors), wantSets, wantMonitors)
 			}
 			if len(r.configMaps) != 1 {
 				t.Errorf("%d ConfigMaps, want one otter.properties ConfigMap per environment", len(r.configMaps))
 			}
-			if v.secret != (len(r.secrets) == 1) || len(r.secrets) > 1 {
-				t.Errorf("%d Secrets generated, want %v", len(r.secrets), v.secret)
+			if len(r.secrets) != wantSecrets {
+				t.Errorf("%d Secrets generated, want %d", len(r.secrets), wantSecrets)
 			}
-			d, s := r.deployments[0], r.statefulSets[0]
+			d, s := r.deployments[0], r.node(t)
 			for _, o := range []metav1.ObjectMeta{d.ObjectMeta, s.ObjectMeta} {
 				if o.Namespace != v.namespace {
 					t.Errorf("%s in namespace %q, want %s", o.Name, o.Namespace, v.namespace)
@@ -495,7 +606,7 @@ func TestStatefulSetNids(t *testing.T) {
 	for _, v := range variants(t) {
 		t.Run(v.name, func(t *testing.T) {
 			r := render(t, v.dir)
-			s := r.statefulSets[0]
+			s := r.node(t)
 			if s.Spec.Replicas == nil || *s.Spec.Replicas != v.nodes {
 				t.Fatalf("replicas %v, want %d", s.Spec.Replicas, v.nodes)
 			}
@@ -605,6 +716,12 @@ func TestPodMonitor(t *testing.T) {
 	for _, v := range variants(t) {
 		t.Run(v.name, func(t *testing.T) {
 			r := render(t, v.dir)
+			if !v.podMonitor {
+				if len(r.podMonitors) != 0 {
+					t.Fatal("a PodMonitor without its component: apply -k fails on a cluster without the Prometheus Operator")
+				}
+				return
+			}
 			pm := r.podMonitors[0]
 			sel, err := metav1.LabelSelectorAsSelector(&pm.Spec.Selector)
 			if err != nil {
@@ -620,7 +737,7 @@ func TestPodMonitor(t *testing.T) {
 			if _, err := time.ParseDuration(ep.Interval); err != nil {
 				t.Errorf("interval %q: %v", ep.Interval, err)
 			}
-			pods := map[string]corev1.PodTemplateSpec{"manager": r.deployments[0].Spec.Template, "node": r.statefulSets[0].Spec.Template}
+			pods := map[string]corev1.PodTemplateSpec{"manager": r.deployments[0].Spec.Template, "node": r.node(t).Spec.Template}
 			for role, pod := range pods {
 				if !sel.Matches(labels.Set(pod.Labels)) {
 					t.Errorf("PodMonitor does not select the %s pods", role)

@@ -220,14 +220,15 @@ func TestAdmitsSemantics(t *testing.T) {
 // TestNetworkPolicies asserts that the rendered policies admit exactly the
 // traffic Otter needs: 1099 from the nodes, the node ports from the manager
 // and the nodes, 9779 from the monitoring namespace, the manager's web port
-// from no one (port-forward bypasses policies), and with the NodePort
-// component the exposed node ports from anywhere.
+// from no one (port-forward bypasses policies), with the NodePort component
+// the exposed node ports from anywhere, and in dev MariaDB from the manager,
+// the nodes and the registrar Job, ZooKeeper from the manager and the nodes.
 func TestNetworkPolicies(t *testing.T) {
 	for _, v := range variants(t) {
 		t.Run(v.name, func(t *testing.T) {
 			r := render(t, v.dir)
 			manager := r.deployments[0].Spec.Template
-			node := r.statefulSets[0].Spec.Template
+			node := r.node(t).Spec.Template
 			nsLabels := map[string]string{"kubernetes.io/metadata.name": v.namespace}
 			peers := []peer{
 				{name: "manager", namespace: v.namespace, nsLabels: nsLabels, podLabels: manager.Labels, ip: net.ParseIP("10.244.0.10")},
@@ -241,6 +242,18 @@ func TestNetworkPolicies(t *testing.T) {
 				{name: "manager", namespace: v.namespace, labels: manager.Labels, container: manager.Spec.Containers[0]},
 				{name: "node", namespace: v.namespace, labels: node.Labels, container: node.Spec.Containers[0]},
 			}
+			if v.dev {
+				// The development MariaDB and ZooKeeper, and the Job that
+				// creates the registrar account.
+				for _, name := range []string{"mysql", "zookeeper"} {
+					pod := r.statefulSet(t, name).Spec.Template
+					targets = append(targets, target{name: name, namespace: v.namespace, labels: pod.Labels, container: pod.Spec.Containers[0]})
+				}
+				if len(r.jobs) != 1 {
+					t.Fatalf("%d Jobs, want the registrar setup", len(r.jobs))
+				}
+				peers = append(peers, peer{name: "registrar-setup", namespace: v.namespace, nsLabels: nsLabels, podLabels: r.jobs[0].Spec.Template.Labels, ip: net.ParseIP("10.244.0.13")})
+			}
 			ports := []int32{22, 2181, 3306, 8080, 1099, 2088, 2089, 2090, 9779, 31088, 31089, 31090, 31188, 31189, 31190}
 			got, err := admittedTable(r.policies, targets, peers, ports)
 			if err != nil {
@@ -253,6 +266,10 @@ func TestNetworkPolicies(t *testing.T) {
 			}
 			for _, p := range []int32{2088, 2089, 2090} {
 				want = append(want, fmt.Sprintf("node:%d <- manager", p), fmt.Sprintf("node:%d <- node", p))
+			}
+			if v.dev {
+				want = append(want, "mysql:3306 <- manager", "mysql:3306 <- node", "mysql:3306 <- registrar-setup",
+					"zookeeper:2181 <- manager", "zookeeper:2181 <- node")
 			}
 			if v.nodePort {
 				for _, p := range []int32{31088, 31089, 31090, 31188, 31189, 31190} {

@@ -69,7 +69,6 @@ FROM ${BASE_IMAGE}
 COPY --from=entrypoint /out/otter-entrypoint /usr/local/bin/otter-entrypoint
 COPY --from=release /home/admin/node /home/admin/node
 ENV OTTER_HOME=/home/admin/node \
-    OTTER_CONFIG_DIR=/etc/otter \
     ENTRYPOINT_LISTEN=:9779
 # The node's ports are not in any file: they are the ones entered for this
 # node in the manager (Machine management). 2088 node port (RPC), 2089

@@ -34,9 +34,13 @@ type state struct {
 	ready     bool
 	everReady bool // the check passed once since the child started
 	checked   bool // a check ran since the child started
-	lastErr   error
-	lastAt    time.Time
-	lastTook  time.Duration
+	// notReadySince is when /readyz last turned 503 while the child ran:
+	// the child's start or the first failed check after a passed one;
+	// zero while ready.
+	notReadySince time.Time
+	lastErr       error
+	lastAt        time.Time
+	lastTook      time.Duration
 }
 
 // startupCheckInterval is how often the readiness check runs until it has
@@ -93,6 +97,12 @@ func (s *Server) runCheck(ctx context.Context) {
 	st.checked, st.lastErr, st.lastAt, st.lastTook = true, err, end, end.Sub(start)
 	st.ready = err == nil && !st.stopping
 	st.everReady = st.everReady || st.ready
+	switch {
+	case st.ready:
+		st.notReadySince = time.Time{}
+	case st.notReadySince.IsZero():
+		st.notReadySince = start
+	}
 	switch {
 	case st.ready && !was:
 		s.log.Info("ready", zap.String("check", s.check.Name()), zap.Duration("since_start", end.Sub(st.startedAt)))

@@ -55,6 +55,9 @@ type Config struct {
 	// Otter statistics). A scrape waits on their Collect: they must
 	// answer from memory.
 	Collectors []prometheus.Collector
+	// LivenessStall is ENTRYPOINT_LIVENESS_STALL (0: off): /livez answers
+	// 503 once java has looked hung for this long (see stalled).
+	LivenessStall time.Duration
 }
 
 // Server serves /livez, /healthz, /readyz and /metrics and implements
@@ -85,6 +88,11 @@ type Server struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	progress  *progress // the JVM's tick counter, for LivenessStall
+	stallMu   sync.Mutex
+	stallPid  int
+	stallHung bool
 }
 
 var _ supervisor.Observer = (*Server)(nil)
@@ -103,6 +111,9 @@ func NewServer(cfg Config, log *zap.Logger, now func() time.Time) (*Server, erro
 	if cfg.PerfDataDir == "" {
 		cfg.PerfDataDir = "/tmp"
 	}
+	if err := CheckLivenessStall(cfg.LivenessStall, cfg.ReadyInterval); err != nil {
+		return nil, err
+	}
 	if cfg.Version == "" {
 		cfg.Version = "dev"
 	}
@@ -110,7 +121,7 @@ func NewServer(cfg Config, log *zap.Logger, now func() time.Time) (*Server, erro
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, now: now, check: cfg.Ready, after: time.After,
-		kick: make(chan struct{}, 1), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), done: make(chan struct{}), progress: &progress{dir: cfg.PerfDataDir}}
 	if s.check == nil {
 		s.check = noneCheck{}
 	}
@@ -212,6 +223,7 @@ func (s *Server) ChildStarted(pid int, at time.Time) {
 	s.mu.Lock()
 	s.st.phase, s.st.pid, s.st.startedAt = phaseRunning, pid, at
 	s.st.ready, s.st.checked, s.st.lastErr, s.st.everReady = false, false, nil, false
+	s.st.notReadySince = at
 	s.mu.Unlock()
 	select {
 	case s.kick <- struct{}{}:
@@ -254,6 +266,12 @@ func (s *Server) serveLivez(w http.ResponseWriter, r *http.Request) {
 	case phaseWaiting:
 		writeText(w, http.StatusOK, "ok: waiting for the child to start")
 	case phaseRunning:
+		why := s.stalled(st, s.now())
+		s.logStall(st.pid, why)
+		if why != "" {
+			writeText(w, http.StatusServiceUnavailable, "hung: "+why)
+			return
+		}
 		writeText(w, http.StatusOK, fmt.Sprintf("ok: child running (pid %d)", st.pid))
 	default:
 		writeText(w, http.StatusServiceUnavailable, "child "+st.exit.String())
