@@ -20,7 +20,7 @@ func TestLastLinesRefusesWhatIsNotARegularFile(t *testing.T) {
 	}
 	for _, p := range []string{fifo, "/dev/zero"} {
 		done := make(chan []string, 1)
-		go func() { done <- lastLines(p, 20) }()
+		go func() { done <- lastLines(p, logMark{}, 20) }()
 		select {
 		case got := <-done:
 			if got != nil {
