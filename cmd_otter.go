@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -27,6 +28,7 @@ import (
 	"otter-entrypoint/prestart"
 	"otter-entrypoint/probes"
 	"otter-entrypoint/propsfile"
+	"otter-entrypoint/supervisor"
 )
 
 // cmdManager runs Otter's manager (the web console).
@@ -37,30 +39,80 @@ func cmdNode(a *app, args []string) int { return runOtter(a, otter.Node, args) }
 
 // runOtter is `manager` and `node`: read every setting, plan the launch
 // (render otter.properties, build the java command line), then either print
-// the plan (--dry-run) or wait for the dependencies and supervise java.
+// the plan (--dry-run) or write it, wait for the dependencies and supervise
+// java.
+//
+// From the first moment a TERM, INT or HUP ends it within a second with
+// 128+signal, whatever it is doing (reading files, running java -version,
+// rendering): the preparation runs under Signals.Guard, and the
+// supervisor's Run takes over the signals from there. --dry-run installs no
+// handlers: the default dispositions end it at once.
 func runOtter(a *app, role otter.Role, args []string) int {
 	dryRun, code, ok := parseOtterFlags(a, role, args)
 	if !ok {
 		return code
 	}
-	if !dryRun {
-		a.signals() // handlers are installed in the background meanwhile
+	if dryRun {
+		_, p, log, err := prepare(context.Background(), a, role, false)
+		if err != nil {
+			return fail(a, role, err)
+		}
+		defer log.Sync() //nolint:errcheck // nothing to do about a failed flush of stderr
+		return printDryRun(a, p)
 	}
-	s, problems := loadOtterSettings(a, role)
-	log, err := loggerFor(a, s.log, problems)
+	var (
+		s   otterSettings
+		p   *launchPlan
+		log *zap.Logger
+	)
+	stop, err := a.signals().Guard(true, func(ctx context.Context) error {
+		var err error
+		s, p, log, err = prepare(ctx, a, role, true)
+		return err
+	})
+	if stop != 0 {
+		// s, p and log belong to prepare, which may not have returned.
+		return stoppedWhilePreparing(a, role, stop)
+	}
 	if err != nil {
 		return fail(a, role, err)
 	}
 	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush of stderr
-
-	p, err := plan(a, role, s, log)
-	if err != nil {
-		return fail(a, role, err)
-	}
-	if dryRun {
-		return printDryRun(a, p)
-	}
 	return launch(a, role, s, p, log)
+}
+
+// prepare reads the settings and plans the launch; with write, it also
+// writes otter.properties and creates the directories java writes into.
+// Cancelling ctx ends a java -version in progress.
+func prepare(ctx context.Context, a *app, role otter.Role, write bool) (otterSettings, *launchPlan, *zap.Logger, error) {
+	s, problems := loadOtterSettings(ctx, a, role)
+	log, err := loggerFor(a, s.log, problems)
+	if err != nil {
+		return s, nil, nil, err
+	}
+	p, err := plan(a, role, s, log)
+	if err == nil && write {
+		err = writePlan(s, p)
+	}
+	return s, p, log, err
+}
+
+// stoppedWhilePreparing reports a stop that came before java was started
+// and returns 128+signal: the same result as a stop during the wait for
+// the dependencies, or at any later moment before java starts.
+func stoppedWhilePreparing(a *app, role otter.Role, sig syscall.Signal) int {
+	code := 128 + int(sig)
+	var ls logSettings
+	if problems := parseSettings(a, &ls); len(problems) == 0 {
+		if log, err := newLogger(a.stderr, ls); err == nil {
+			log.Info("stop requested before the child started", zap.String("signal", supervisor.SignalName(sig)))
+			log.Info("exiting", zap.Int("code", code))
+			_ = log.Sync()
+			return code
+		}
+	}
+	fmt.Fprintf(a.stderr, "otter-entrypoint %s: %s received before java started; exiting with %d\n", role, supervisor.SignalName(sig), code)
+	return code
 }
 
 // parseOtterFlags parses `manager|node [--dry-run]`; ok is false when the
@@ -126,7 +178,7 @@ type otterSettings struct {
 // entrypoint's own, Java's (JAVA_HOME is resolved here, so a missing java is
 // reported with the rest), the node's id and address, and the probes'.
 // Only the defaults that depend on otter.properties are left for plan.
-func loadOtterSettings(a *app, role otter.Role) (otterSettings, []string) {
+func loadOtterSettings(ctx context.Context, a *app, role otter.Role) (otterSettings, []string) {
 	var s otterSettings
 	problems := parseSettings(a, &s.log, &s.sup, &s.launch, &s.render, &s.java)
 	problems = append(problems, s.render.resolve(role)...)
@@ -157,7 +209,7 @@ func loadOtterSettings(a *app, role otter.Role) (otterSettings, []string) {
 	problems = append(problems, loadDBSettings(a, role, &s)...)
 	problems = append(problems, parseSettings(a, &s.stats)...)
 	// java last: a missing java alone keeps its own exit code (127).
-	s.jdk, s.jdkErr = jvm.Detect(a.getenv, nil)
+	s.jdk, s.jdkErr = jvm.Detect(ctx, a.getenv, nil)
 	if s.jdkErr != nil && len(problems) > 0 {
 		problems = append(problems, s.jdkErr.Error())
 	}
@@ -342,25 +394,36 @@ func printDryRun(a *app, p *launchPlan) int {
 	return exit.OK
 }
 
-// launch writes otter.properties, creates the directories java writes
-// into, waits for the dependencies (TERM ends the wait) and supervises
-// java until it ends.
-func launch(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Logger) int {
-	home := s.render.OtterHome
+// writePlan writes otter.properties and creates the directories java
+// writes into, checking that java can write there.
+func writePlan(s otterSettings, p *launchPlan) error {
 	path, err := p.rendered.WriteFile(s.render.RenderDir)
 	if err != nil {
-		return fail(a, role, exit.ConfigError(fmt.Sprintf(
-			"ENTRYPOINT_RENDER_DIR=%q: %v; point it at a writable directory (an emptyDir or /tmp)", s.render.RenderDir, err)))
+		return exit.ConfigError(fmt.Sprintf(
+			"ENTRYPOINT_RENDER_DIR=%q: %v; point it at a writable directory (an emptyDir or /tmp)", s.render.RenderDir, err))
 	}
+	p.renderedPath = path
 	if err := p.cmd.MakeDirs(); err != nil {
-		return fail(a, role, exit.ConfigError(fmt.Sprintf(
-			"OTTER_HOME=%q: %v; the release directory must be writable where Otter writes (logs/, htdocs/, download/)", home, err)))
+		return exit.ConfigError(fmt.Sprintf(
+			"OTTER_HOME=%q: %v; the release directory must be writable where Otter writes (logs/, htdocs/, download/)", s.render.OtterHome, err))
 	}
+	return nil
+}
+
+// launch waits for the dependencies (TERM ends the wait) and supervises
+// java until it ends; writePlan has written what it needs.
+func launch(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Logger) int {
+	home := s.render.OtterHome
 	log.Info("starting Otter", zap.String("java", p.cmd.Path), zap.Int("jdk", s.jdk.Major),
-		zap.String("otter_home", home), zap.String("config", path), zap.Strings("wait_for", redactedAll(p.waitFor)))
+		zap.String("otter_home", home), zap.String("config", p.renderedPath), zap.Strings("wait_for", redactedAll(p.waitFor)))
 
 	cfg := supervisorConfig(a, s.sup, p.cmd.Path, p.cmd.Args)
 	cfg.Dir = p.cmd.Dir
+	cfg.HangupStops = true // the JVM's answer to HUP is to shut down
+	// The terminal, if any, stays the entrypoint's: Ctrl-C is then a stop
+	// request like TERM (readiness first, the stop timeout applies) and
+	// the exit code says the terminal asked (130).
+	cfg.Foreground = false
 	if p.rejoin != nil {
 		defer p.rejoin.Close()
 	}
@@ -382,19 +445,58 @@ func launch(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Lo
 			p.stats.stop()
 		}
 	}()
+	mainLog := role.MainLog(home)
+	mark := markLog(mainLog) // what java writes from here on is this start's
 	res, code := superviseWithProbes(a, log, cfg, p.probes)
 	if res.Started && !res.StopRequested {
-		// Otter's servers never exit on their own when healthy, and the
-		// manager calls System.exit(0) when it fails to start.
-		mainLog := role.MainLog(home)
-		log.Error("Otter exited although nothing asked it to stop",
-			zap.String("status", res.Status.String()),
-			zap.String("log", mainLog),
-			zap.Strings("last_log_lines", lastLines(mainLog, 20)))
-		code = exit.Software
+		code = unaskedExit(log, res, code, mainLog, mark)
 	}
 	log.Info("exiting", zap.Int("code", code))
 	return code
+}
+
+// unaskedExit logs why java ended although nothing asked the entrypoint to
+// stop it, and returns the exit code: 128+N when a signal ended it (one
+// sent to java directly, not through the entrypoint: the kernel's OOM
+// killer, kill -9 of java, a terminal's Ctrl-C to java's process group),
+// and 70 when java exited on its own, quoting the lines it wrote to its
+// main log since it started. code is the supervisor's (SuccessCodes
+// applied).
+func unaskedExit(log *zap.Logger, res supervisor.Result, code int, mainLog string, since logMark) int {
+	st := res.Status
+	if st.Signal != 0 {
+		log.Error("java was killed by a signal the entrypoint did not send (the kernel's OOM killer and kill -9 send KILL)",
+			zap.String("signal", supervisor.SignalName(st.Signal)), zap.String("status", st.String()), zap.Int("code", code))
+		return code
+	}
+	if sig := jvmShutdownSignal(st.Code); sig != 0 {
+		log.Warn("java shut down on a signal sent to it directly, not through the entrypoint (a JVM exits with 128+N after the shutdown N asks for)",
+			zap.String("signal", supervisor.SignalName(sig)), zap.String("status", st.String()), zap.Int("code", code))
+		return code
+	}
+	// Otter's servers never exit on their own when healthy, and the
+	// manager calls System.exit(0) when it fails to start.
+	lines := lastLines(mainLog, since, 20)
+	if len(lines) == 0 {
+		log.Error("Otter exited although nothing asked it to stop; java wrote nothing to its log since it started",
+			zap.String("status", st.String()), zap.String("log", mainLog))
+	} else {
+		log.Error("Otter exited although nothing asked it to stop",
+			zap.String("status", st.String()), zap.String("log", mainLog), zap.Strings("last_log_lines", lines))
+	}
+	return exit.Software
+}
+
+// jvmShutdownSignal is the signal behind a JVM's exit code: a JVM that
+// gets HUP, INT or TERM runs its shutdown hooks and exits with 128+N. 0
+// for any other code.
+func jvmShutdownSignal(code int) syscall.Signal {
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM} {
+		if code == 128+int(sig) {
+			return sig
+		}
+	}
+	return 0
 }
 
 // prestartSteps are what runs before java, in order: waiting for the
@@ -441,21 +543,49 @@ func valueOr(r *propsfile.Result, key, def string) string {
 	return def
 }
 
-// lastLines returns up to n last lines of a file (nil when unreadable),
-// reading at most the last 64 KiB.
-func lastLines(path string, n int) []string {
-	f, _, err := safefile.Open(path) // a FIFO or device there must not block or flood
+// logMark is where a log file ended before java started: what follows it
+// was written by this java. The zero mark (no file yet) means all of it.
+type logMark struct {
+	dev, ino uint64
+	size     int64
+}
+
+// markLog returns the mark of path now.
+func markLog(path string) logMark {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return logMark{}
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return logMark{}
+	}
+	return logMark{dev: uint64(st.Dev), ino: st.Ino, size: fi.Size()}
+}
+
+// lastLines returns up to n last lines of a file written after since (nil
+// when unreadable or none), reading at most the last 64 KiB. A file
+// replaced since (rotated: another inode) or truncated is all new.
+func lastLines(path string, since logMark, n int) []string {
+	f, fi, err := safefile.Open(path) // a FIFO or device there must not block or flood
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
 	const window = 64 << 10
-	if fi, err := f.Stat(); err == nil && fi.Size() > window {
-		if _, err := f.Seek(fi.Size()-window, io.SeekStart); err != nil {
-			return nil
-		}
+	from := int64(0)
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && since.ino != 0 &&
+		st.Ino == since.ino && uint64(st.Dev) == since.dev && fi.Size() >= since.size {
+		from = since.size
 	}
-	b, err := io.ReadAll(f)
+	partial := false // the window starts mid-line
+	if fi.Size()-from > window {
+		from, partial = fi.Size()-window, true
+	}
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return nil
+	}
+	b, err := io.ReadAll(io.LimitReader(f, window))
 	if err != nil {
 		return nil
 	}
@@ -464,6 +594,9 @@ func lastLines(path string, n int) []string {
 	sc.Buffer(make([]byte, window), window)
 	for sc.Scan() {
 		lines = append(lines, sc.Text())
+	}
+	if partial && len(lines) > 0 {
+		lines = lines[1:]
 	}
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]

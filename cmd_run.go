@@ -50,6 +50,7 @@ func cmdRun(a *app, args []string) int {
 	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush of stderr
 
 	cfg := supervisorConfig(a, ss, args[0], args[1:])
+	cfg.Foreground = true // an interactive command gets the terminal, if any
 	_, code := superviseWithProbes(a, log, cfg, ps)
 	log.Info("exiting", zap.Int("code", code))
 	return code

@@ -16,7 +16,7 @@ func TestLastLinesRefusesWhatIsNotARegularFile(t *testing.T) {
 	fifo := testkit.Mkfifo(t, filepath.Join(t.TempDir(), "manager.log"))
 	for _, p := range []string{fifo, "/dev/zero"} {
 		var got []string
-		testkit.Within(t, "lastLines("+p+")", func() { got = lastLines(p, 20) })
+		testkit.Within(t, "lastLines("+p+")", func() { got = lastLines(p, logMark{}, 20) })
 		if got != nil {
 			t.Errorf("lastLines(%s) = %d lines, want none", p, len(got))
 		}

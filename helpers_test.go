@@ -43,6 +43,8 @@ func runHelper() {
 		os.Exit(helperLeaver())
 	case "inspect":
 		os.Exit(helperInspect())
+	case "leavegroup":
+		os.Exit(helperLeaveGroup())
 	case "sigsetup":
 		helperSigSetup() // execs; returns only on failure
 		os.Exit(111)
@@ -59,7 +61,17 @@ func helperRecorder() int {
 	c := make(chan os.Signal, 4096)
 	signal.Notify(c)
 	pid := os.Getpid()
-	w := bufio.NewWriter(os.Stdout)
+	out := os.Stdout
+	if f := os.Getenv("RECORD_FILE"); f != "" {
+		// Records into a file when the entrypoint's stdout is not there to
+		// read (a test that closes it).
+		var err error
+		if out, err = os.OpenFile(f, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	w := bufio.NewWriter(out)
 	fmt.Fprintf(w, "ready %d\n", pid)
 	w.Flush()
 	counts := map[syscall.Signal]int{}
@@ -294,4 +306,32 @@ func monotonicNS() int64 {
 		return 0
 	}
 	return ts.Nano()
+}
+
+// helperLeaveGroup leaves the process group the entrypoint started it in:
+// it starts a sleep in a group of its own and joins that group, so that the
+// group it was started in no longer exists. It ignores TERM (so only a KILL
+// ends it), then records USR1 and USR2 like helperRecorder after printing
+// "moved <pid>".
+func helperLeaveGroup() int {
+	_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0)
+	signal.Ignore(syscall.SIGTERM)
+	c := make(chan os.Signal, 16)
+	signal.Notify(c, syscall.SIGUSR1, syscall.SIGUSR2)
+	sleep := exec.Command("sleep", "60")
+	sleep.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := sleep.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := unix.Setpgid(0, sleep.Process.Pid); err != nil {
+		fmt.Fprintln(os.Stderr, "setpgid:", err)
+		return 1
+	}
+	pid := os.Getpid()
+	fmt.Printf("moved %d\n", pid)
+	for sig := range c {
+		fmt.Printf("%d %d\n", pid, int(sig.(syscall.Signal)))
+	}
+	return 0
 }

@@ -1,6 +1,7 @@
 package jvm
 
 import (
+	"context"
 	"os"
 	"otter-entrypoint/internal/otterstub"
 	"otter-entrypoint/internal/testkit"
@@ -40,7 +41,7 @@ func BenchmarkDetect(b *testing.B) {
 	getenv := envOf(map[string]string{"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"})
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Detect(getenv, nil); err != nil {
+		if _, err := Detect(context.Background(), getenv, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

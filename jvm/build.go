@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Options are the inputs of the java command line.
@@ -39,7 +40,11 @@ type Command struct {
 	Dirs []string // directories the command line writes into; MakeDirs creates them
 }
 
-// MakeDirs creates every directory in c.Dirs (relative ones under c.Dir).
+// MakeDirs creates every directory in c.Dirs (relative ones under c.Dir)
+// and checks that each can be written to: a JVM that cannot open its GC
+// log refuses to start, and one that cannot write its heap dump loses it,
+// so a read-only logs/ is reported before java starts, naming the
+// directory.
 func (c Command) MakeDirs() error {
 	for _, d := range c.Dirs {
 		if !filepath.IsAbs(d) {
@@ -47,6 +52,11 @@ func (c Command) MakeDirs() error {
 		}
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("create %s for the java command line: %w", d, err)
+		}
+		// access(2) answers for the real user, who is java's too; for root
+		// it still reports a read-only file system (EROFS).
+		if err := syscall.Access(d, 2|1); err != nil { // W_OK|X_OK: create files in it
+			return fmt.Errorf("%s, where java writes (its GC log, heap dumps, Otter's logs), is not writable: %w", d, err)
 		}
 	}
 	return nil

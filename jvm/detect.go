@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -43,15 +44,24 @@ func (j JDK) Update() int {
 	return n
 }
 
-// versionTimeout bounds the `java -version` fallback.
-const versionTimeout = 10 * time.Second
+// versionTimeout bounds the `java -version` fallback; versionWaitDelay
+// bounds how long its output is awaited once java has exited or been
+// killed, should a process it started keep the pipe open; versionOutputMax
+// bounds the output kept.
+var versionTimeout = 10 * time.Second
+
+const (
+	versionWaitDelay = 500 * time.Millisecond
+	versionOutputMax = 64 << 10
+)
 
 // Detect finds java: $JAVA_HOME/bin/java when JAVA_HOME is set, else java on
 // PATH with symlinks resolved. The version comes from the home's release file
 // (JAVA_VERSION=...; for a JDK 8 …/jre/bin/java, the release file of the
 // directory above jre) and only when there is none from `java -version`.
-// No java is an *exit.Error with code 127.
-func Detect(getenv func(string) (string, bool), log *zap.Logger) (JDK, error) {
+// No java is an *exit.Error with code 127. Cancelling ctx ends a
+// `java -version` in progress (it and every process it started are killed).
+func Detect(ctx context.Context, getenv func(string) (string, bool), log *zap.Logger) (JDK, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -76,9 +86,10 @@ func Detect(getenv func(string) (string, bool), log *zap.Logger) (JDK, error) {
 	how := "release file"
 	if jdk.Version == "" {
 		how = "java -version"
-		ctx, cancel := context.WithTimeout(context.Background(), versionTimeout)
-		out, runErr := exec.CommandContext(ctx, real, "-version").CombinedOutput()
-		cancel()
+		out, runErr := runVersion(ctx, real)
+		if ctx.Err() != nil {
+			return JDK{}, ctx.Err()
+		}
 		jdk.Version = VersionOutput(out)
 		if jdk.Version == "" {
 			return JDK{}, &exit.Error{Code: exit.NotFound, Err: runErr, Problems: []string{fmt.Sprintf(
@@ -179,4 +190,45 @@ func firstLine(b []byte) string {
 		s = s[:200]
 	}
 	return s
+}
+
+// runVersion runs `java -version` in a process group of its own and
+// returns what it printed. It returns within versionTimeout (or when ctx
+// is done) plus versionWaitDelay whatever java does: on the timeout the
+// whole group is killed, and output is awaited at most versionWaitDelay
+// after java has gone, should a process it started (in its group or not)
+// keep the pipe open; a group left behind is killed too.
+func runVersion(ctx context.Context, java string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, versionTimeout)
+	defer cancel()
+	out := &capped{max: versionOutputMax}
+	cmd := exec.CommandContext(ctx, java, "-version")
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = versionWaitDelay
+	err := cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// java exited, but what it started still holds the pipe: the group
+		// still exists (so its id was not reused); end it.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		err = nil
+	}
+	if ctx.Err() == context.DeadlineExceeded {
+		err = fmt.Errorf("no answer within %v", versionTimeout)
+	}
+	return out.b.Bytes(), err
+}
+
+// capped keeps the first max bytes written to it and drops the rest.
+type capped struct {
+	b   bytes.Buffer
+	max int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := c.max - c.b.Len(); room > 0 {
+		c.b.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
 }

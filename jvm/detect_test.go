@@ -1,12 +1,18 @@
 package jvm
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/internal/testkit"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestMajorVersion(t *testing.T) {
@@ -131,7 +137,7 @@ func TestDetect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			jdk, err := Detect(envOf(tt.env), nil)
+			jdk, err := Detect(context.Background(), envOf(tt.env), nil)
 			if tt.wantCode != 0 {
 				var e *exit.Error
 				if !errors.As(err, &e) || e.Code != tt.wantCode {
@@ -160,7 +166,7 @@ func TestDetectRealJDKs(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/java"); err != nil {
 		testkit.MissingTool(t, "no /usr/bin/java on this machine (apt-get install openjdk-17-jdk-headless)")
 	}
-	jdk, err := Detect(envOf(map[string]string{"PATH": "/usr/local/sbin:/usr/bin"}), nil)
+	jdk, err := Detect(context.Background(), envOf(map[string]string{"PATH": "/usr/local/sbin:/usr/bin"}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +174,7 @@ func TestDetectRealJDKs(t *testing.T) {
 		t.Errorf("Detect(PATH) = %+v, want JDK 17 at %s", jdk, jdk17.Home)
 	}
 	for _, j := range jdks {
-		jdk, err = Detect(envOf(map[string]string{"JAVA_HOME": j.Home, "PATH": "/usr/bin"}), nil)
+		jdk, err = Detect(context.Background(), envOf(map[string]string{"JAVA_HOME": j.Home, "PATH": "/usr/bin"}), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,4 +182,108 @@ func TestDetectRealJDKs(t *testing.T) {
 			t.Errorf("Detect(JAVA_HOME=%s) = %+v, want JDK %d", j.Home, jdk, j.Major)
 		}
 	}
+}
+
+// scriptJDK makes a JAVA_HOME without a release file whose bin/java is
+// script, so that Detect falls back to `java -version`.
+func scriptJDK(t *testing.T, script string) string {
+	t.Helper()
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, "bin", "java"), []byte("#!/bin/sh\n"+script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return home
+}
+
+// gone reports whether the process whose pid is in file has ended (or
+// is a zombie waiting for whoever adopted it).
+func gone(t *testing.T, file string) func() bool {
+	return func() bool {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatalf("no pid file: %v", err)
+		}
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return true
+		}
+		f := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+1:]))
+		return len(f) > 0 && (f[0] == "Z" || f[0] == "X")
+	}
+}
+
+// TestDetectVersionBounded: `java -version` cannot hold Detect beyond its
+// timeout, not even through a process it started that keeps the output
+// pipe open, and nothing it started is left running.
+func TestDetectVersionBounded(t *testing.T) {
+	defer func(d time.Duration) { versionTimeout = d }(versionTimeout)
+	versionTimeout = 300 * time.Millisecond
+	for _, tc := range []struct {
+		name, script string
+		wantErr      bool
+	}{
+		// java answers and exits, a child of its keeps the pipe.
+		{"answers, child holds the pipe", `sleep 60 & echo $! > "$PIDFILE"; echo 'openjdk version "17.0.1" 2021-10-19' >&2; exit 0`, false},
+		// the same child, in a process group of its own.
+		{"answers, child in another group holds the pipe", `setsid sleep 60 & echo $! > "$PIDFILE"; echo 'openjdk version "17.0.1" 2021-10-19' >&2; exit 0`, false},
+		// java never answers, and its child holds the pipe too.
+		{"hangs, child holds the pipe", `sleep 60 & echo $! > "$PIDFILE"; exec sleep 60`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home := scriptJDK(t, tc.script)
+			pidFile := filepath.Join(t.TempDir(), "pid")
+			t.Setenv("PIDFILE", pidFile)
+			start := time.Now()
+			jdk, err := Detect(context.Background(), envOf(map[string]string{"JAVA_HOME": home}), nil)
+			took := time.Since(start)
+			if tc.wantErr != (err != nil) || !tc.wantErr && jdk.Major != 17 {
+				t.Errorf("Detect = %+v, %v", jdk, err)
+			}
+			if took > 5*time.Second {
+				t.Errorf("Detect took %v; java -version's timeout is %v", took, versionTimeout)
+			}
+			if strings.Contains(tc.name, "another group") {
+				// Out of java's group: not Detect's to kill, only to stop
+				// waiting for.
+				if b, err := os.ReadFile(pidFile); err == nil {
+					if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+						_ = syscall.Kill(pid, syscall.SIGKILL)
+					}
+				}
+				return
+			}
+			testkit.Eventually(t, "java's child is killed", 5*time.Second, gone(t, pidFile), nil)
+		})
+	}
+}
+
+// TestDetectCancelled: cancelling Detect's context ends java -version at
+// once, with every process it started.
+func TestDetectCancelled(t *testing.T) {
+	home := scriptJDK(t, `sleep 60 & echo $! > "$PIDFILE"; exec sleep 60`)
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	t.Setenv("PIDFILE", pidFile)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for {
+			if _, err := os.Stat(pidFile); err == nil {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	start := time.Now()
+	_, err := Detect(ctx, envOf(map[string]string{"JAVA_HOME": home}), nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Detect error %v, want context.Canceled", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Detect took %v after its context was cancelled", took)
+	}
+	testkit.Eventually(t, "java's child is killed", 5*time.Second, gone(t, pidFile), nil)
 }

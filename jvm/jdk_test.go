@@ -170,7 +170,7 @@ func renderInto(t *testing.T, role, home, renderDir string, set map[string]strin
 
 func detectReal(t *testing.T, jdk testkit.JDK) JDK {
 	t.Helper()
-	d, err := Detect(envOf(map[string]string{"JAVA_HOME": jdk.Home}), nil)
+	d, err := Detect(context.Background(), envOf(map[string]string{"JAVA_HOME": jdk.Home}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

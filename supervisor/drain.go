@@ -29,7 +29,7 @@ func (s *Supervisor) drain(sigs *Signals) {
 		select {
 		case osig := <-sigs.C:
 			// Only reaping matters now: there is no child to forward to.
-			if classify(osig.(syscall.Signal)) == actReap && s.r.reap(s) {
+			if classify(osig.(syscall.Signal), s.cfg.HangupStops) == actReap && s.r.reap(s) {
 				s.log.Info("remaining processes exited", zap.Duration("took", s.now().Sub(start)))
 				return
 			}

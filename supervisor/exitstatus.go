@@ -36,7 +36,8 @@ type Result struct {
 	Code int
 	// Started is true when the child was started.
 	Started bool
-	// StopRequested is true when a TERM or INT asked for the stop.
+	// StopRequested is true when a stop signal (TERM, INT; HUP with
+	// Config.HangupStops) asked for the stop.
 	StopRequested bool
 	// Killed is true when the child outlived the stop timeout and was killed.
 	Killed bool

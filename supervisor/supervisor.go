@@ -72,16 +72,16 @@ func (e *StartError) ExitCode() int {
 
 // Run runs the child to its end and returns how it ended. It becomes the
 // child subreaper when it is not PID 1, runs BeforeStart, starts the child,
-// forwards signals, reaps orphans, stops the child on TERM/INT within
+// forwards signals, reaps orphans, stops the child on a stop signal within
 // StopTimeout and drains the processes left when the child has exited.
-// A TERM or INT received before the child starts, even before Run was
+// A stop signal received before the child starts, even before Run was
 // called, ends Run with 128+signal and the child is never started.
 func (s *Supervisor) Run(sigs *Signals) (Result, error) {
 	s.becomeReaper()
 	closeOnExec()
 	sigs.Wait() // every handler in place before anything is started
 
-	// Phase 1: before start. A TERM or INT, whether it arrived before Run
+	// Phase 1: before start. A stop signal, whether it arrived before Run
 	// or during BeforeStart, ends Run here; other signals wait for the child.
 	stop, held, err := s.beforeStart(sigs)
 	if stop != 0 {
@@ -105,8 +105,13 @@ func (s *Supervisor) Run(sigs *Signals) (Result, error) {
 	if cmd.Stderr == nil {
 		cmd.Stderr = os.Stderr
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if f, ok := cmd.Stdin.(*os.File); ok && isTerminal(f) {
+	// Should the supervisor itself die (kill -9 of it, or signal 32 or 34,
+	// which a static Go program cannot catch, when it is not PID 1), the
+	// child gets TERM rather than being orphaned. The signal is sent when
+	// the thread that started the child exits, and Go exits no thread the
+	// program has not locked.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	if f, ok := cmd.Stdin.(*os.File); ok && s.cfg.Foreground && isTerminal(f) {
 		// Give the child the terminal so job control and Ctrl-C work.
 		cmd.SysProcAttr.Foreground = true
 		cmd.SysProcAttr.Ctty = 0
@@ -145,7 +150,7 @@ func (s *Supervisor) beforeStart(sigs *Signals) (stop syscall.Signal, held []sys
 	cancel := func() {} // ends BeforeStart once it runs
 	handle := func(osig os.Signal) {
 		sig := osig.(syscall.Signal)
-		switch classify(sig) {
+		switch s.classify(sig) {
 		case actReap:
 			s.r.reap(s)
 		case actStop:
@@ -160,6 +165,9 @@ func (s *Supervisor) beforeStart(sigs *Signals) (stop syscall.Signal, held []sys
 		}
 	}
 	handlePending := func() {
+		for _, osig := range sigs.takeKept() { // what Guard kept, in order, first
+			handle(osig)
+		}
 		for {
 			select {
 			case osig := <-sigs.C:
@@ -226,26 +234,27 @@ func (s *Supervisor) supervise(sigs *Signals, c *child, exited <-chan ExitStatus
 		case <-stopTimer:
 			stopTimer = nil
 			res.Killed = true
-			s.log.Warn("child did not exit within the stop timeout; killing its process group",
+			s.log.Warn("child did not exit within the stop timeout; killing it and its process group",
 				zap.Int("pid", c.pid), zap.Duration("stop_timeout", s.cfg.StopTimeout),
 				zap.Duration("waited", s.now().Sub(stopAt)))
-			if err := unix.Kill(-c.pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-				s.log.Error("kill process group", zap.Int("pgid", c.pid), zap.Error(err))
-			}
+			s.kill(c)
 		case osig := <-sigs.C:
 			sig := osig.(syscall.Signal)
-			switch classify(sig) {
+			switch s.classify(sig) {
 			case actReap:
 				s.r.reap(s)
 			case actStop:
 				// Forward first: the child's shutdown should not wait for
 				// our bookkeeping and logging.
-				s.forward(c, sig)
+				delivered := s.forward(c, sig)
 				if !res.StopRequested {
 					res.StopRequested = true
 					stopAt = s.now()
-					s.log.Info("stop requested; forwarded to the child",
-						zap.String("signal", SignalName(sig)), zap.Int("pid", c.pid),
+					msg := "stop requested; forwarded to the child"
+					if !delivered {
+						msg = "stop requested; the signal did not reach the child (it is exiting, or see the warning above)"
+					}
+					s.log.Info(msg, zap.String("signal", SignalName(sig)), zap.Int("pid", c.pid),
 						zap.Duration("stop_timeout", s.cfg.StopTimeout))
 					s.cfg.Observer.StopRequested(sig, stopAt)
 					if s.cfg.StopTimeout > 0 {
@@ -259,29 +268,76 @@ func (s *Supervisor) supervise(sigs *Signals, c *child, exited <-chan ExitStatus
 	}
 }
 
-// forward delivers sig to the child, or to its process group.
-func (s *Supervisor) forward(c *child, sig syscall.Signal) {
+// classify is the package's classify with the configuration applied, and
+// with the signals that are dropped said so: a fault signal sent with kill
+// is logged (it is never forwarded), and a PIPE raised by the entrypoint's
+// own write to a closed stdout or stderr is not passed on as if someone
+// had sent it (stdioBroken).
+func (s *Supervisor) classify(sig syscall.Signal) action {
+	a := classify(sig, s.cfg.HangupStops)
+	switch {
+	case isFault(sig):
+		s.log.Warn("signal ignored: fault signals sent with kill are neither forwarded nor acted on",
+			zap.String("signal", SignalName(sig)))
+	case sig == syscall.SIGPIPE && a == actForward && stdioBroken():
+		s.log.Debug("PIPE not forwarded: stdout or stderr is closed, so it was raised by the entrypoint's own write")
+		return actIgnore
+	}
+	return a
+}
+
+// forward delivers sig to the child, or to its process group, and reports
+// whether the child got it. Only a delivered signal is logged and counted
+// as forwarded.
+func (s *Supervisor) forward(c *child, sig syscall.Signal) bool {
 	if c.done {
-		return
+		return false
 	}
 	var err error
+	leads := false
 	if c.group {
 		// The group id is the child's pid (Setpgid); the child has not been
 		// reaped yet (c.done is false), so the id cannot have been reused.
+		pgid, gerr := unix.Getpgid(c.pid)
+		leads = gerr == nil && pgid == c.pid
+	}
+	if leads {
 		err = unix.Kill(-c.pid, sig)
 	} else {
 		// os.Process signals through a pidfd: never a recycled pid.
 		err = c.cmd.Process.Signal(sig)
+		if c.group {
+			// The child left the group it led: it got the signal above,
+			// and what is left of its group gets it too.
+			_ = unix.Kill(-c.pid, sig)
+		}
 	}
 	if err != nil {
 		if errors.Is(err, os.ErrProcessDone) || errors.Is(err, unix.ESRCH) {
-			return
+			s.log.Debug("signal not forwarded: the child has exited", zap.String("signal", SignalName(sig)), zap.Int("pid", c.pid))
+			return false
 		}
-		s.log.Warn("forward signal", zap.String("signal", SignalName(sig)), zap.Int("pid", c.pid), zap.Error(err))
+		s.log.Warn("cannot forward the signal to the child", zap.String("signal", SignalName(sig)), zap.Int("pid", c.pid), zap.Error(err))
+		return false
+	}
+	s.log.Debug("signal forwarded", zap.String("signal", SignalName(sig)), zap.Int("pid", c.pid), zap.Bool("group", leads))
+	s.cfg.Observer.SignalForwarded(sig)
+	return true
+}
+
+// kill sends KILL to the child itself, wherever it moved (another process
+// group or session), and to the process group it was started in. What it
+// started elsewhere is left to the drain, once the child has been reaped.
+func (s *Supervisor) kill(c *child) {
+	if c.done {
 		return
 	}
-	s.log.Debug("signal forwarded", zap.String("signal", SignalName(sig)), zap.Int("pid", c.pid), zap.Bool("group", c.group))
-	s.cfg.Observer.SignalForwarded(sig)
+	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) && !errors.Is(err, unix.ESRCH) {
+		s.log.Error("kill the child", zap.Int("pid", c.pid), zap.Error(err))
+	}
+	if err := unix.Kill(-c.pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+		s.log.Error("kill the child's process group", zap.Int("pgid", c.pid), zap.Error(err))
+	}
 }
 
 func (s *Supervisor) mapCode(code int) int {

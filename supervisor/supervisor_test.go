@@ -64,17 +64,26 @@ func TestClassify(t *testing.T) {
 	want := map[syscall.Signal]action{
 		syscall.SIGTERM: actStop, syscall.SIGINT: actStop,
 		syscall.SIGCHLD: actReap,
-		// HUP and QUIT are passed on, not stops: java reloads or dumps threads.
-		syscall.SIGHUP: actForward, syscall.SIGQUIT: actForward, syscall.SIGUSR1: actForward,
+		// QUIT is passed on, not a stop: java dumps its threads.
+		syscall.SIGQUIT: actForward, syscall.SIGUSR1: actForward, syscall.SIGPIPE: actForward,
 		syscall.SIGWINCH: actForward, syscall.SIGCONT: actForward, syscall.SIGTSTP: actForward, 35: actForward, 64: actForward,
 		syscall.SIGTTIN: actIgnore, syscall.SIGTTOU: actIgnore, syscall.SIGURG: actIgnore, syscall.SIGPROF: actIgnore,
-		syscall.SIGSEGV: actIgnore, 32: actIgnore, 33: actIgnore, 34: actIgnore,
+		syscall.SIGSEGV: actIgnore, syscall.SIGABRT: actIgnore, syscall.SIGSTKFLT: actIgnore, 32: actIgnore, 33: actIgnore, 34: actIgnore,
 	}
 	name := map[action]string{actIgnore: "ignore", actReap: "reap", actStop: "stop", actForward: "forward"}
-	for sig, w := range want {
-		if got := classify(sig); got != w {
-			t.Errorf("classify(%s) = %s, want %s", SignalName(sig), name[got], name[w])
+	for _, hup := range []bool{false, true} {
+		for sig, w := range want {
+			if got := classify(sig, hup); got != w {
+				t.Errorf("classify(%s, %v) = %s, want %s", SignalName(sig), hup, name[got], name[w])
+			}
 		}
+	}
+	// HUP: a stop for a JVM (HangupStops), passed on for any other command.
+	if got := classify(syscall.SIGHUP, true); got != actStop {
+		t.Errorf("classify(HUP, true) = %s, want stop", name[got])
+	}
+	if got := classify(syscall.SIGHUP, false); got != actForward {
+		t.Errorf("classify(HUP, false) = %s, want forward", name[got])
 	}
 }
 
@@ -492,5 +501,25 @@ func TestNotifyHandlesEverySignalOnceWaitReturns(t *testing.T) {
 				t.Fatalf("%v never reached Signals.C", sig)
 			}
 		}
+	}
+}
+
+// TestForwardUndeliveredIsNotCounted: a signal that does not reach the
+// child is neither logged nor counted as forwarded.
+func TestForwardUndeliveredIsNotCounted(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil { // waited for: the process is done
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zap.DebugLevel)
+	obs := &recordingObserver{}
+	s := New(Config{Observer: obs}, zap.New(core), time.Now)
+	// (Not in group mode: with the pid reaped, a group of that id could be
+	// a stranger's; the supervisor never signals a reaped child.)
+	if s.forward(&child{cmd: cmd, pid: cmd.Process.Pid}, syscall.SIGUSR1) {
+		t.Errorf("forward reported a signal to an exited child as delivered")
+	}
+	if n := logs.FilterMessage("signal forwarded").Len(); n != 0 || len(obs.fwd) != 0 {
+		t.Errorf("logged %d times and counted %v as forwarded", n, obs.fwd)
 	}
 }
