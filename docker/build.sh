@@ -35,7 +35,7 @@ Options:
                                 and print its name (what the tests use)
   --entrypoint-binary FILE      use this static otter-entrypoint instead of building one
   --tag-prefix P                image names start with P (otter-): P-base, P-manager, P-node
-  --base-tag TAG                the base image's tag (8; "jre17" would suit a JDK 17 base)
+  --base-tag TAG                the base image's tag (8; jre17 with --base-from-debootstrap)
   --dry-run                     check the inputs, print the docker commands, build nothing
   -h, --help                    this help
 EOF
@@ -50,7 +50,7 @@ manager="" manager_sha="" node="" node_sha=""
 otter_version=4.2.18
 jre_image=eclipse-temurin:8-jre
 debootstrap=false jre_only=false dry_run=false
-entrypoint_binary="" prefix=otter- base_tag=8
+entrypoint_binary="" prefix=otter- base_tag=""
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -168,6 +168,8 @@ if $debootstrap; then
     run env -C "$root" CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=$version" -o "$entrypoint_binary" .
   fi
 fi
+# The base's tag names its Java: 8 for the default image, jre17 for Debian's.
+if [ -z "$base_tag" ]; then if $debootstrap; then base_tag=jre17; else base_tag=8; fi; fi
 base="${prefix}base:$base_tag"
 base_args+=(--build-arg "JRE_IMAGE=$jre_image")
 if [ -n "$entrypoint_binary" ]; then
