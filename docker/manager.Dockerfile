@@ -70,8 +70,9 @@ FROM ${BASE_IMAGE}
 COPY --from=entrypoint /out/otter-entrypoint /usr/local/bin/otter-entrypoint
 COPY --from=entrypoint /out/README.md /usr/share/doc/otter-entrypoint/README.md
 COPY --from=release /home/admin/manager /home/admin/manager
+# OTTER_CONFIG_DIR is left to its default, /etc/otter: set explicitly it
+# must exist, and an image run without a mounted configuration must start.
 ENV OTTER_HOME=/home/admin/manager \
-    OTTER_CONFIG_DIR=/etc/otter \
     ENTRYPOINT_LISTEN=:9779
 # 8080 web console (otter.port), 1099 node communication
 # (otter.communication.manager.port), 9779 the entrypoint's probes and metrics.

@@ -71,8 +71,9 @@ FROM ${BASE_IMAGE}
 COPY --from=entrypoint /out/otter-entrypoint /usr/local/bin/otter-entrypoint
 COPY --from=entrypoint /out/README.md /usr/share/doc/otter-entrypoint/README.md
 COPY --from=release /home/admin/node /home/admin/node
+# OTTER_CONFIG_DIR is left to its default, /etc/otter: set explicitly it
+# must exist, and an image run without a mounted configuration must start.
 ENV OTTER_HOME=/home/admin/node \
-    OTTER_CONFIG_DIR=/etc/otter \
     ENTRYPOINT_LISTEN=:9779
 # The node's ports are not in any file: they are the ones entered for this
 # node in the manager (Machine management). 2088 node port (RPC), 2089
