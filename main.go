@@ -8,6 +8,7 @@
 package main
 
 import (
+	_ "embed"
 	"fmt"
 	"io"
 	"os"
@@ -20,8 +21,19 @@ import (
 	"otter-entrypoint/supervisor"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..." (make
+// build stamps `git describe --always --dirty`).
 var version = "dev"
+
+// readme is README.md, built in so that the documentation of this very
+// binary is always at hand: `help readme` prints it, and the images keep a
+// copy at docPath.
+//
+//go:embed README.md
+var readme string
+
+// docPath is where the images hold README.md.
+const docPath = "/usr/share/doc/otter-entrypoint/README.md"
 
 // gcPercent is the Go garbage collector's target unless GOGC is set. The
 // entrypoint's live heap is tiny while every /metrics scrape allocates;
@@ -82,20 +94,41 @@ func (a *app) envMap() map[string]string {
 }
 
 type command struct {
-	name    string
-	summary string
-	run     func(a *app, args []string) int
+	name     string
+	synopsis string
+	// text says what the command does; its lines starting with "-" name
+	// a flag.
+	text []string
+	run  func(a *app, args []string) int
 }
 
 func commands() []command {
 	return []command{
-		{"run", "run -- CMD [ARGS...]   run any command as the container's main process", cmdRun},
-		{"manager", "manager [--dry-run]    render the config and run Otter's manager", cmdManager},
-		{"node", "node [--dry-run]       render the config and run an Otter node", cmdNode},
-		{"render", "render manager|node    print the rendered otter.properties (secrets masked)", cmdRender},
-		{"healthcheck", "healthcheck [livez|readyz]  ask the running entrypoint's probe endpoint", cmdHealthcheck},
-		{"version", "version                print the version", cmdVersion},
-		{"help", "help                   print this help", cmdHelp},
+		{"manager", "manager [--dry-run]", []string{
+			"render otter.properties, wait for MySQL and ZooKeeper, run Otter's manager",
+			"--dry-run        check every setting, print where otter.properties would be written",
+			"                 and the java command line (secrets masked); write and start nothing",
+		}, cmdManager},
+		{"node", "node [--dry-run]", []string{
+			"render otter.properties, wait for the manager, run an Otter node",
+			"(nid from OTTER_NID or the host name's ordinal + OTTER_NID_OFFSET)",
+			"--dry-run        as for the manager",
+		}, cmdNode},
+		{"run", "run -- CMD [ARGS...]", []string{
+			"run any command as the container's main process: signals, reaping, a bounded",
+			"stop, probes; everything after -- is the command",
+		}, cmdRun},
+		{"render", "render manager|node [--explain] [--show-secrets]", []string{
+			"print the otter.properties the role would start with, secrets as ******",
+			"--explain        one line per key instead: its value and where it came from",
+			"--show-secrets   print secret values",
+		}, cmdRender},
+		{"healthcheck", "healthcheck [livez|readyz]", []string{
+			"ask the running entrypoint's /livez (the default) or /readyz on ENTRYPOINT_LISTEN;",
+			"exit 0 when it answers 200, else 1 (a Docker HEALTHCHECK without curl)",
+		}, cmdHealthcheck},
+		{"version", "version", []string{"print the version"}, cmdVersion},
+		{"help", "help [readme]", []string{"print this help; help readme prints README.md, the full documentation"}, cmdHelp},
 	}
 }
 
@@ -126,15 +159,28 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %s\n", c.summary)
+		fmt.Fprintf(w, "  %s\n", c.synopsis)
+		for _, l := range c.text {
+			fmt.Fprintf(w, "      %s\n", l)
+		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Settings are environment variables; see README.md for the full table.")
+	fmt.Fprintln(w, "Settings are environment variables (OTTER_*, otter.*, *_FILE, JAVA_*, ENTRYPOINT_*).")
+	fmt.Fprintln(w, "Documentation: README.md, built into this binary (otter-entrypoint help readme prints it);")
+	fmt.Fprintln(w, "the otter-manager and otter-node images hold it at "+docPath+".")
 }
 
 func cmdHelp(a *app, args []string) int {
-	usage(a.stdout)
-	return exit.OK
+	switch {
+	case len(args) == 0:
+		usage(a.stdout)
+		return exit.OK
+	case len(args) == 1 && args[0] == "readme":
+		fmt.Fprint(a.stdout, readme)
+		return exit.OK
+	}
+	fmt.Fprintf(a.stderr, "otter-entrypoint help: unknown argument %q; use help or help readme\n", strings.Join(args, " "))
+	return exit.Usage
 }
 
 func cmdVersion(a *app, args []string) int {

@@ -33,7 +33,9 @@ RUN set -eu; mkdir -p /out; \
     else \
         CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=$ENTRYPOINT_VERSION" -o /out/otter-entrypoint .; \
     fi; \
-    chmod 0755 /out/otter-entrypoint
+    chmod 0755 /out/otter-entrypoint; \
+    # The README the binary was built with (help names this copy).
+    /out/otter-entrypoint help readme >/out/README.md
 
 # ---- the Otter release, checksum verified ----
 FROM ${BASE_IMAGE} AS release
@@ -67,7 +69,10 @@ RUN set -eu; \
 # ---- the image ----
 FROM ${BASE_IMAGE}
 COPY --from=entrypoint /out/otter-entrypoint /usr/local/bin/otter-entrypoint
+COPY --from=entrypoint /out/README.md /usr/share/doc/otter-entrypoint/README.md
 COPY --from=release /home/admin/node /home/admin/node
+# OTTER_CONFIG_DIR is left to its default, /etc/otter: set explicitly it
+# must exist, and an image run without a mounted configuration must start.
 ENV OTTER_HOME=/home/admin/node \
     ENTRYPOINT_LISTEN=:9779
 # The node's ports are not in any file: they are the ones entered for this

@@ -50,8 +50,15 @@ func (a allOf) Begin() error {
 }
 
 func (a allOf) Check(ctx context.Context) error {
+	return a.checkParts(ctx, func(Check, error) {})
+}
+
+// checkParts is Check, telling report each check it asked and its result.
+func (a allOf) checkParts(ctx context.Context, report func(c Check, err error)) error {
 	for _, c := range a {
-		if err := c.Check(ctx); err != nil {
+		err := c.Check(ctx)
+		report(c, err)
+		if err != nil {
 			return err
 		}
 	}

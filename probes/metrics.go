@@ -93,6 +93,9 @@ var (
 		"1 while /readyz answers 200, else 0.", nil, nil)
 	readyDurationDesc = prometheus.NewDesc("otter_entrypoint_ready_check_duration_seconds",
 		"How long the last readiness check took, in seconds.", nil, nil)
+	readyCheckOKDesc = prometheus.NewDesc("otter_entrypoint_ready_check_ok",
+		"1 when this readiness check passed in the last run, 0 when it failed; absent when it was not asked (no child, or an earlier check failed).",
+		[]string{"check"}, nil)
 )
 
 // stateCollector reports the child's state from the server's state at
@@ -105,6 +108,7 @@ func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- childStartDesc
 	ch <- readyDesc
 	ch <- readyDurationDesc
+	ch <- readyCheckOKDesc
 }
 
 func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
@@ -118,6 +122,9 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	constMetric(ch, childStartDesc, prometheus.GaugeValue, startTime)
 	constMetric(ch, readyDesc, prometheus.GaugeValue, boolFloat(st.ready))
 	constMetric(ch, readyDurationDesc, prometheus.GaugeValue, st.lastTook.Seconds())
+	for _, p := range st.parts {
+		constMetric(ch, readyCheckOKDesc, prometheus.GaugeValue, boolFloat(p.ok), p.kind)
+	}
 }
 
 // constMetric sends a const metric, or an invalid metric carrying the

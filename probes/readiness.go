@@ -41,6 +41,50 @@ type state struct {
 	lastErr       error
 	lastAt        time.Time
 	lastTook      time.Duration
+	// parts are the results of the last run by check kind (log,
+	// zookeeper, http...), in order; a check an earlier one's failure
+	// left unasked is not among them.
+	parts []partResult
+}
+
+// partResult is one readiness check's result in the last run.
+type partResult struct {
+	kind string
+	ok   bool
+}
+
+// checkKind is the kind of a check, from its name: "log", "zookeeper",
+// "http", "https", "tcp" or "none". It labels
+// otter_entrypoint_ready_check_ok, so it must not carry a path or address.
+func checkKind(c Check) string {
+	n := c.Name()
+	if i := strings.IndexByte(n, ':'); i > 0 {
+		return n[:i]
+	}
+	return n
+}
+
+// runParts runs c, and returns its result and each part's: every check of
+// an AllOf that was asked, or c itself.
+func runParts(ctx context.Context, c Check) ([]partResult, error) {
+	var parts []partResult
+	report := func(c Check, err error) {
+		k := checkKind(c)
+		for _, p := range parts {
+			if p.kind == k {
+				return // a label value twice would fail the scrape
+			}
+		}
+		parts = append(parts, partResult{k, err == nil})
+	}
+	var err error
+	if a, ok := c.(allOf); ok {
+		err = a.checkParts(ctx, report)
+	} else {
+		err = c.Check(ctx)
+		report(c, err)
+	}
+	return parts, err
 }
 
 // startupCheckInterval is how often the readiness check runs until it has
@@ -77,7 +121,7 @@ func (s *Server) runCheck(ctx context.Context) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
 	start := s.now()
-	err := s.check.Check(cctx)
+	parts, err := runParts(cctx, s.check)
 	timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
 	cancel()
 	end := s.now()
@@ -94,7 +138,7 @@ func (s *Server) runCheck(ctx context.Context) {
 		return // the child changed while the check ran
 	}
 	was := st.ready
-	st.checked, st.lastErr, st.lastAt, st.lastTook = true, err, end, end.Sub(start)
+	st.checked, st.lastErr, st.lastAt, st.lastTook, st.parts = true, err, end, end.Sub(start), parts
 	st.ready = err == nil && !st.stopping
 	st.everReady = st.everReady || st.ready
 	switch {

@@ -212,3 +212,47 @@ func TestReadinessReport(t *testing.T) {
 		})
 	}
 }
+
+// TestReadyCheckOKByKind: otter_entrypoint_ready_check_ok says which part
+// of a node's check (log, then zookeeper) passed in the last run; a part
+// left unasked because an earlier one failed is absent, and nothing is
+// reported without a child.
+func TestReadyCheckOKByKind(t *testing.T) {
+	logChk := &switchCheck{err: errors.New("not running yet")}
+	zk := &fakeCheck{name: "zookeeper:/otter/node/3", err: errors.New("/otter/node/3 does not exist")}
+	s, clk := newTestServer(t, Config{Listen: "off", Ready: AllOf(namedCheck{"log:/x/node.log:running now", logChk}, zk)})
+	ctx := context.Background()
+	series := func() string { return grep(scrape(t, s.handler, ""), "otter_entrypoint_ready_check_ok{") }
+
+	if got := series(); got != "" {
+		t.Errorf("before the child started:\n%s", got)
+	}
+	s.ChildStarted(7, clk.now())
+	s.runCheck(ctx)
+	if got, want := series(), `otter_entrypoint_ready_check_ok{check="log"} 0`; got != want {
+		t.Errorf("log failing:\n%s\nwant\n%s", got, want)
+	}
+	logChk.set(nil)
+	s.runCheck(ctx)
+	if got, want := series(), "otter_entrypoint_ready_check_ok{check=\"log\"} 1\notter_entrypoint_ready_check_ok{check=\"zookeeper\"} 0"; got != want {
+		t.Errorf("znode missing:\n%s\nwant\n%s", got, want)
+	}
+	zk.err = nil
+	s.runCheck(ctx)
+	if got, want := series(), "otter_entrypoint_ready_check_ok{check=\"log\"} 1\notter_entrypoint_ready_check_ok{check=\"zookeeper\"} 1"; got != want {
+		t.Errorf("registered:\n%s\nwant\n%s", got, want)
+	}
+	s.ChildExited(supervisor.ExitStatus{Code: 1}, clk.now())
+	if got := series(); got != "" {
+		t.Errorf("after the child exited:\n%s", got)
+	}
+}
+
+// namedCheck gives a check another name.
+type namedCheck struct {
+	name  string
+	inner Check
+}
+
+func (n namedCheck) Name() string                    { return n.name }
+func (n namedCheck) Check(ctx context.Context) error { return n.inner.Check(ctx) }

@@ -222,7 +222,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) ChildStarted(pid int, at time.Time) {
 	s.mu.Lock()
 	s.st.phase, s.st.pid, s.st.startedAt = phaseRunning, pid, at
-	s.st.ready, s.st.checked, s.st.lastErr, s.st.everReady = false, false, nil, false
+	s.st.ready, s.st.checked, s.st.lastErr, s.st.everReady, s.st.parts = false, false, nil, false, nil
 	s.st.notReadySince = at
 	s.mu.Unlock()
 	select {
@@ -234,7 +234,7 @@ func (s *Server) ChildStarted(pid int, at time.Time) {
 // ChildExited implements supervisor.Observer.
 func (s *Server) ChildExited(status supervisor.ExitStatus, at time.Time) {
 	s.mu.Lock()
-	s.st.phase, s.st.exit, s.st.ready = phaseExited, status, false
+	s.st.phase, s.st.exit, s.st.ready, s.st.parts = phaseExited, status, false, nil
 	s.mu.Unlock()
 }
 
