@@ -3,13 +3,16 @@ package docker
 // The dashboard and alert rules of docker/monitoring/: promtool checks and
 // unit-tests the rules, every query of the dashboard is parsed by promtool
 // and run against a real Prometheus (Debian's) scraping the real entrypoint
-// with the Otter stand-in (a manager, and a node registered in a real
-// ZooKeeper), and every metric a query or rule names is in README.md's
-// Metrics table.
+// with the Otter stand-in (a manager reading Otter's statistics from a
+// real MariaDB and ZooKeeper, and a node registered in that ZooKeeper),
+// and every metric a query or rule names is in README.md's Metrics tables.
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -23,11 +26,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-zookeeper/zk"
+	"go.uber.org/zap"
 	"sigs.k8s.io/yaml"
 
 	"otter-entrypoint/internal/otterstub"
 	"otter-entrypoint/internal/otterzk"
 	"otter-entrypoint/internal/testkit"
+	"otter-entrypoint/prestart"
 )
 
 const (
@@ -278,7 +284,7 @@ func TestDashboard(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"supervisor", "java process", "jvm", "cluster"} {
+	for _, want := range []string{"supervisor", "java process", "jvm", "cluster", "otter replication"} {
 		if !slices.ContainsFunc(rows, func(r string) bool { return strings.HasPrefix(r, want) }) {
 			t.Errorf("no row for %q among %q", want, rows)
 		}
@@ -315,8 +321,13 @@ func TestDashboard(t *testing.T) {
 // stand-in as a manager and as a node registered in a real ZooKeeper,
 // Debian's Prometheus scraping both every second with the alert rules
 // loaded, and asks Prometheus every query of the dashboard: each must
-// return data. The rules must evaluate without error, and deleting the
-// node's znode must make OtterNodeNotRegisteredInZooKeeper pending.
+// return data. The manager reads Otter's statistics from a real MariaDB
+// holding Otter's tables (a channel, a pipeline, its delay, throughput
+// and log records, the node's NODE row) and from the test's ZooKeeper
+// (the channel's status, the pipeline's mainstem, the node's znode), so
+// that the Otter replication row is proven too. The rules must evaluate
+// without error, and deleting the node's znode must make
+// OtterNodeNotRegisteredInZooKeeper pending.
 func TestDashboardOnARealPrometheus(t *testing.T) {
 	promBin := lookTool(t, "prometheus")
 	_, qs := readDashboard(t)
@@ -330,8 +341,10 @@ func TestDashboardOnARealPrometheus(t *testing.T) {
 	ports := testkit.FreePorts(t, 5)
 	managerProbe, nodeProbe, httpPort, commPort, promPort := ports[0], ports[1], ports[2], ports[3], ports[4]
 	const nid = 4713 // no other test runs a JVM with this nid
-	entrypoint := func(role string, env ...string) *testkit.Proc {
-		home := otterstub.Home(t, role, filepath.Join(work, role))
+	managerHome := otterstub.Home(t, "manager", filepath.Join(work, "manager"))
+	nodeHome := otterstub.Home(t, "node", filepath.Join(work, "node"))
+	stats := otterStatsDatabase(t, z, managerHome, nid)
+	entrypoint := func(role, home string, env ...string) *testkit.Proc {
 		cmd := exec.Command(bin, role)
 		cmd.Env = append(os.Environ(), append([]string{
 			"JAVA_HOME=" + jdk.Home, "OTTER_HOME=" + home, "ENTRYPOINT_WAIT_FOR=none",
@@ -347,10 +360,11 @@ func TestDashboardOnARealPrometheus(t *testing.T) {
 		})
 		return p
 	}
-	manager := entrypoint("manager", "ENTRYPOINT_LISTEN=127.0.0.1:"+strconv.Itoa(managerProbe),
+	manager := entrypoint("manager", managerHome, append(stats.env,
+		"ENTRYPOINT_LISTEN=127.0.0.1:"+strconv.Itoa(managerProbe),
 		"OTTER_PORT="+strconv.Itoa(httpPort), "OTTER_COMMUNICATION_MANAGER_PORT="+strconv.Itoa(commPort),
-		"JAVA_OPTIONS=-Xmx64m")
-	node := entrypoint("node", "ENTRYPOINT_LISTEN=127.0.0.1:"+strconv.Itoa(nodeProbe),
+		"JAVA_OPTIONS=-Xmx64m")...)
+	node := entrypoint("node", nodeHome, "ENTRYPOINT_LISTEN=127.0.0.1:"+strconv.Itoa(nodeProbe),
 		"OTTER_NID="+strconv.Itoa(nid), "OTTER_ZK_SERVERS="+z.Addr,
 		"JAVA_OPTIONS=-Xmx64m -Dotter.stub.zkServers="+z.Addr+" -Dotter.stub.zkSessionTimeoutMs=30000 -Dotter.stub.shutdownDelayMs=0")
 	manager.WaitOK(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", managerProbe), 90*time.Second)
@@ -359,6 +373,9 @@ func TestDashboardOnARealPrometheus(t *testing.T) {
 	if err := manager.Cmd.Process.Signal(syscall.SIGQUIT); err != nil {
 		t.Fatal(err)
 	}
+	// Otter writes statistics while it runs: rows after the manager's
+	// first read are counted, so that rate() and increase() see them.
+	stats.afterFirstRead(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", managerProbe))
 
 	dir := t.TempDir()
 	rules, err := filepath.Abs(filepath.Join(monitoringDir, rulesFile))
@@ -396,6 +413,16 @@ scrape_configs:
 		return []byte(b.String() + "\nPrometheus:\n" + testkit.Short(prom.Out.String()))
 	})
 	t.Logf("all %d dashboard queries returned data", len(qs))
+	// The rows written after the first read were counted.
+	for _, counted := range []string{
+		`otter_pipeline_loaded_records_total{pipeline="orders-ab", type="ROW"} == 350`,
+		`otter_pipeline_loaded_bytes_total{pipeline="orders-ab", type="ROW"} == 65536`,
+		`otter_log_records_total{pipeline_id="70", title="DELAYTIME"} == 1`,
+	} {
+		q := dashQuery{expr: counted}
+		testkit.Eventually(t, counted, 30*time.Second, func() bool { return api.hasData(q) },
+			func() []byte { return []byte(api.lastAnswer(q)) })
+	}
 
 	// The rules evaluate on real series without error.
 	testkit.Eventually(t, "every rule evaluated, healthy", 30*time.Second, func() bool {
@@ -418,6 +445,96 @@ scrape_configs:
 	if api.hasData(dashQuery{expr: `ALERTS{pod="otter-manager-0"}`}) {
 		t.Errorf("an alert for the healthy manager: %s", api.lastAnswer(dashQuery{expr: `ALERTS{pod="otter-manager-0"}`}))
 	}
+}
+
+// otterStats is the manager's view of Otter for the replication row: a
+// database with Otter's tables and rows, and the znodes Otter writes.
+type otterStats struct {
+	env  []string // the manager's settings to read them, every second
+	pool *sql.DB
+}
+
+// otterStatsDatabase creates Otter's tables in a new database of the
+// shared MariaDB (as OTTER_DB_INIT does, from the stand-in's schema), a
+// channel "orders" (7) with a pipeline "orders-ab" (70), its delay, one
+// throughput row, the node nid's NODE row, and in z the channel's status
+// (START) and the pipeline's mainstem (working on nid). The manager reads
+// them with a SELECT-only account.
+func otterStatsDatabase(t *testing.T, z *testkit.ZooKeeper, managerHome string, nid int) *otterStats {
+	t.Helper()
+	srv := testkit.SharedMariaDB(t)
+	db := srv.NewDatabase(t)
+	admin, adminPassword := srv.NewUser(t, "GRANT ALL ON `"+db+"`.* TO %s")
+	schema, err := prestart.LoadSchema(managerHome, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := prestart.ParseJDBC(srv.JDBCURL(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	initDB := prestart.DBInit{DB: prestart.DB{JDBC: j, User: admin, Password: adminPassword}, Schema: schema,
+		ZooKeeper: []string{z.Addr}, Timeout: time.Minute, Log: zap.NewNop()}
+	if err := initDB.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := &otterStats{pool: srv.DB(t, db)}
+	s.exec(t,
+		"INSERT INTO CHANNEL (ID, NAME, GMT_CREATE) VALUES (7, 'orders', NOW())",
+		`INSERT INTO PIPELINE (ID, NAME, CHANNEL_ID, PARAMETERS, GMT_CREATE) VALUES (70, 'orders-ab', 7, '{"destinationName":"orders"}', NOW())`,
+		"INSERT INTO DELAY_STAT (DELAY_TIME, DELAY_NUMBER, PIPELINE_ID, GMT_CREATE, GMT_MODIFIED) VALUES (1500, 0, 70, NOW(), NOW())",
+		"INSERT INTO THROUGHPUT_STAT (TYPE, NUMBER, SIZE, PIPELINE_ID, START_TIME, END_TIME, GMT_CREATE) VALUES ('ROW', 100, 1024, 70, NOW() - INTERVAL 1 MINUTE, NOW(), NOW())",
+		fmt.Sprintf("INSERT INTO NODE (ID, NAME, IP, PORT, GMT_CREATE) VALUES (%d, 'otter-node-0', '127.0.0.1', 2088, NOW())", nid),
+	)
+	c := z.Client(t, 10*time.Second)
+	for _, n := range []struct{ path, data string }{ // parents first
+		{"/otter/channel/7", `"START"`},
+		{"/otter/channel/7/70/mainstem", fmt.Sprintf(`{"pipelineId":70,"nid":%d,"status":"OVERTAKE"}`, nid)},
+	} {
+		testkit.CreateParents(t, c, n.path)
+		if _, err := c.Create(n.path, []byte(n.data), 0, zk.WorldACL(zk.PermAll)); err != nil {
+			t.Fatalf("create %s: %v", n.path, err)
+		}
+	}
+	user, password := srv.NewUser(t, "GRANT SELECT ON `"+db+"`.* TO %s")
+	s.env = []string{
+		"OTTER_DATABASE_DRIVER_URL=" + srv.JDBCURL(db), "OTTER_DATABASE_DRIVER_USERNAME=" + user,
+		"OTTER_DATABASE_DRIVER_PASSWORD=" + password, "OTTER_ZOOKEEPER_CLUSTER_DEFAULT=" + z.Addr,
+		"OTTER_STATS_INTERVAL=1s",
+	}
+	return s
+}
+
+func (s *otterStats) exec(t *testing.T, statements ...string) {
+	t.Helper()
+	for _, q := range statements {
+		if _, err := s.pool.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// afterFirstRead waits until the manager at metricsURL has read the
+// database once (the pipeline's ROW counters are served), then writes what
+// Otter writes while it runs: a throughput row and a log record, which the
+// next reads count.
+func (s *otterStats) afterFirstRead(t *testing.T, metricsURL string) {
+	t.Helper()
+	var body string
+	testkit.Eventually(t, "the manager's first read of Otter's statistics", 60*time.Second, func() bool {
+		resp, err := http.Get(metricsURL)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return strings.Contains(body, `otter_pipeline_loaded_records_total{`) && strings.Contains(body, "otter_stats_db_up 1\n")
+	}, func() []byte { return []byte(testkit.Short(body)) })
+	s.exec(t,
+		"INSERT INTO THROUGHPUT_STAT (TYPE, NUMBER, SIZE, PIPELINE_ID, START_TIME, END_TIME, GMT_CREATE) VALUES ('ROW', 350, 65536, 70, NOW() - INTERVAL 1 MINUTE, NOW(), NOW())",
+		"INSERT INTO LOG_RECORD (CHANNEL_ID, PIPELINE_ID, TITLE, MESSAGE, GMT_CREATE) VALUES ('7', '70', 'DELAYTIME', 'delay above the threshold', NOW())",
+	)
 }
 
 // promAPI asks Prometheus' HTTP API.
