@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"otter-entrypoint/internal/testkit"
 	"path/filepath"
 	"strconv"
@@ -24,6 +25,7 @@ var entrypointBin string
 
 func TestMain(m *testing.M) {
 	runHelper()
+	defaultDispositions()
 	dir, err := os.MkdirTemp("", "otter-entrypoint-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -41,6 +43,21 @@ func TestMain(m *testing.M) {
 	testkit.StopSharedMariaDB()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// defaultDispositions undoes an inherited SIG_IGN of INT and QUIT, which a
+// shell gives every command it starts in the background (`make test &`,
+// nohup): the entrypoints and children the tests start would inherit it,
+// and the tests expect what a container's PID 1 gets, the defaults. A
+// handler is what exec resets to the default; on INT or QUIT the test
+// binary still exits at once, as it would have.
+func defaultDispositions() {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGINT, syscall.SIGQUIT)
+	go func() {
+		sig := <-c
+		os.Exit(128 + int(sig.(syscall.Signal)))
+	}()
 }
 
 // proc is a running entrypoint whose stdout is read line by line.

@@ -326,7 +326,9 @@ func managerEnv(t *testing.T, jdk testkit.JDK, probePort int, extra ...string) [
 func TestManagerHUPIsAStop(t *testing.T) {
 	jdk := testkit.JDKs(t)[0]
 	probePort := testkit.FreePorts(t, 1)[0]
-	p := start(t, managerEnv(t, jdk, probePort), "manager")
+	// The stand-in takes 2 s to shut down, so that /readyz can be seen
+	// turning 503 before the entrypoint exits.
+	p := start(t, managerEnv(t, jdk, probePort, "JAVA_OPTIONS=-Dotter.stub.shutdownDelayMs=2000"), "manager")
 	p.startLine()
 	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort), 200, 30*time.Second)
 	p.signal(syscall.SIGHUP)
