@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // entrypointBin is the binary built once for the black-box tests.
@@ -45,13 +46,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// defaultDispositions undoes an inherited SIG_IGN of INT and QUIT, which a
-// shell gives every command it starts in the background (`make test &`,
-// nohup): the entrypoints and children the tests start would inherit it,
-// and the tests expect what a container's PID 1 gets, the defaults. A
-// handler is what exec resets to the default; on INT or QUIT the test
-// binary still exits at once, as it would have.
+// defaultDispositions undoes inherited SIG_IGNs the entrypoints and children
+// the tests start would inherit, where the tests expect what a container's
+// PID 1 gets, the defaults: INT and QUIT, which a shell ignores for every
+// command it starts in the background (`make test &`, nohup), and 32 and
+// 33. For INT and QUIT a handler is what exec resets to the default; on
+// INT or QUIT the test binary still exits at once, as it would have.
 func defaultDispositions() {
+	// GNU make starts its recipes with signals 32 and 33 ignored (glibc's
+	// own), which would make the entrypoint immune to 32 and break the
+	// JVM's threads; Go offers no call for them, so rt_sigaction sets them
+	// back to the default (Go installs no handler of its own for them).
+	for _, sig := range []int{32, 33} {
+		var sa [4]uint64 // handler SIG_DFL, flags, restorer, mask: all zero
+		syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&sa)), 0, 8, 0, 0)
+	}
 	c := make(chan os.Signal, 1)
 	signal.Notify(c, syscall.SIGINT, syscall.SIGQUIT)
 	go func() {

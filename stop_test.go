@@ -541,3 +541,42 @@ func TestMakeDemoStopsOnTERM(t *testing.T) {
 		}, p.stderr.Bytes)
 	}
 }
+
+// GNU make starts its recipes with signals 32 and 33 (glibc's own)
+// ignored; the entrypoint sets them back to the default, so java does not
+// inherit them ignored and 32 ends the entrypoint as documented.
+func TestLibcSignalsAreNotPassedOnIgnored(t *testing.T) {
+	makeBin, err := exec.LookPath("make")
+	if err != nil {
+		testkit.MissingTool(t, "make is not installed (apt-get install make)")
+	}
+	mk := filepath.Join(t.TempDir(), "Makefile")
+	recipe := "x:\n\tgrep SigIgn /proc/self/status\n\t" + entrypointBin + " run -- grep SigIgn /proc/self/status\n"
+	if err := os.WriteFile(mk, []byte(recipe), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(makeBin, "-s", "-f", mk, "x")
+	cmd.Env = append(os.Environ(), "ENTRYPOINT_LISTEN=off", "ENTRYPOINT_LOG_LEVEL=error")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("make: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want the recipe's and the child's SigIgn, got %q", out)
+	}
+	mask := func(line string) uint64 {
+		v, err := strconv.ParseUint(strings.TrimSpace(strings.TrimPrefix(line, "SigIgn:")), 16, 64)
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		return v
+	}
+	const libc = 1<<31 | 1<<32 // signals 32 and 33
+	if mask(lines[0])&libc != libc {
+		t.Skipf("this make does not ignore signals 32 and 33 (%s): nothing to check", lines[0])
+	}
+	if got := mask(lines[1]); got&libc != 0 {
+		t.Errorf("the child inherited signals 32/33 ignored: %s", lines[1])
+	}
+}

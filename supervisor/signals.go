@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -49,6 +50,7 @@ type Signals struct {
 func Notify() *Signals {
 	s := &Signals{C: make(chan os.Signal, 4096), installed: make(chan struct{})}
 	ignored := ignoredAtStart()
+	resetLibcSignals(ignored)
 	var urgent, rest []os.Signal
 	for _, sig := range handled() {
 		switch {
@@ -296,4 +298,19 @@ func stdioBroken() bool {
 		}
 	}
 	return false
+}
+
+// resetLibcSignals sets signals 32 and 33 back to their default when they
+// were ignored at start (GNU make starts its recipes so, e.g. `make demo`).
+// glibc uses them for thread cancellation and set*id across threads; a
+// JVM that inherits them ignored misbehaves. Go installs no handler for
+// them and offers no call to reset them, so rt_sigaction does.
+func resetLibcSignals(ignored uint64) {
+	for _, sig := range []syscall.Signal{32, 33} {
+		if ignored&sigBit(sig) == 0 {
+			continue
+		}
+		var sa [4]uint64 // SIG_DFL: handler, flags, restorer and mask all zero
+		_, _, _ = syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&sa)), 0, 8, 0, 0)
+	}
 }
