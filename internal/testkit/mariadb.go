@@ -177,13 +177,19 @@ func runMariaDB(server, dir, data string, port int) (*MariaDB, error) {
 	}
 	cmd := exec.Command(server, args...)
 	// Killed with its test binary, even when nobody calls Stop. Pdeathsig
-	// follows the thread that started the child, so that thread is kept
-	// for the start.
+	// follows the thread that started the child, not the process: the
+	// start runs on a thread of its own that is kept for as long as the
+	// test binary lives (a thread another goroutine locked and left, as
+	// the netns dialer of the Docker tests does, would end and kill the
+	// server).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	runtime.LockOSThread()
-	err := cmd.Start()
-	runtime.UnlockOSThread()
-	if err != nil {
+	started := make(chan error)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread lives on, idle
+		started <- cmd.Start()
+		select {}
+	}()
+	if err := <-started; err != nil {
 		return nil, err
 	}
 	srv := &MariaDB{Host: "127.0.0.1", Port: port, dir: dir, bin: server, cmd: cmd, done: make(chan struct{})}
