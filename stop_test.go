@@ -259,15 +259,7 @@ func TestClosedStdioNeitherKillsNorForwardsPIPE(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.Close()
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			t.Cleanup(func() {
-				select {
-				case <-done:
-				default:
-					killTree(cmd.Process.Pid)
-				}
-			})
+			done := waitOrKillTree(t, cmd)
 			target := cmd.Process.Pid
 			if pid1 {
 				target = findChild(t, cmd.Process.Pid)
@@ -418,15 +410,7 @@ func TestCtrlCOnTerminalIs130(t *testing.T) {
 		t.Fatal(err)
 	}
 	slave.Close()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		select {
-		case <-done:
-		default:
-			killTree(cmd.Process.Pid)
-		}
-	})
+	done := waitOrKillTree(t, cmd)
 	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort), 200, 60*time.Second)
 	if _, err := master.Write([]byte{3}); err != nil { // ^C: the terminal sends INT
 		t.Fatal(err)
@@ -579,4 +563,20 @@ func TestLibcSignalsAreNotPassedOnIgnored(t *testing.T) {
 	if got := mask(lines[1]); got&libc != 0 {
 		t.Errorf("the child inherited signals 32/33 ignored: %s", lines[1])
 	}
+}
+
+// waitOrKillTree waits for the started cmd in the background and returns
+// its result; a cmd still running when the test ends is killed with its
+// whole tree.
+func waitOrKillTree(t *testing.T, cmd *exec.Cmd) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case <-done:
+		default:
+			killTree(cmd.Process.Pid)
+		}
+	})
+	return done
 }
