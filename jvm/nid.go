@@ -3,15 +3,13 @@ package jvm
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
-	"os"
 	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/internal/safefile"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // ConfNid is the nid file of images built the seed's way,
@@ -33,32 +31,19 @@ const maxConfNid = 64
 // blocks on a FIFO.
 func ReadConfNid(otterHome string) ConfNid {
 	c := ConfNid{Path: filepath.Join(otterHome, "conf", "nid")}
-	f, err := os.OpenFile(c.Path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return c
-	}
-	c.Found = true
-	if err != nil {
-		c.Err = err
-		return c
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil {
-		c.Err = err
-		return c
-	} else if !st.Mode().IsRegular() {
-		c.Err = fmt.Errorf("not a regular file (%s)", st.Mode().Type())
-		return c
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxConfNid+1))
+	b, err := safefile.ReadFile(c.Path, maxConfNid)
+	var tooLarge *safefile.TooLargeError
 	switch {
-	case err != nil:
-		c.Err = err
-	case len(b) > maxConfNid:
+	case errors.Is(err, fs.ErrNotExist):
+		return c
+	case errors.As(err, &tooLarge):
 		c.Err = fmt.Errorf("longer than %d bytes; it must hold only the node's id", maxConfNid)
+	case err != nil:
+		c.Err = errors.New(safefile.Describe(err))
 	default:
 		c.Content = string(b)
 	}
+	c.Found = true
 	return c
 }
 
