@@ -168,7 +168,7 @@ func (l driverLog) Print(v ...any) {
 // being done and the last reason.
 func retry(ctx context.Context, what, setting string, timeout time.Duration, log *zap.Logger, try func(ctx context.Context) error) error {
 	deadline := time.Now().Add(timeout)
-	delay := waitFirstDelay
+	var b backoff
 	var lastLog time.Time
 	for {
 		err := try(ctx)
@@ -186,13 +186,8 @@ func retry(ctx context.Context, what, setting string, timeout time.Duration, log
 			lastLog = t
 			log.Info("retrying", zap.String("step", what), zap.String("reason", err.Error()), zap.Duration("timeout", timeout))
 		}
-		timer := time.NewTimer(min(delay, time.Until(deadline)+time.Millisecond))
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return ctx.Err()
-		case <-timer.C:
+		if err := b.sleep(ctx, time.Until(deadline)+time.Millisecond); err != nil {
+			return err
 		}
-		delay = min(2*delay, waitMaxDelay)
 	}
 }

@@ -109,7 +109,7 @@ type attempt struct {
 // waitOne tries p until it succeeds or ctx ends, with back-off, and sends
 // every outcome to out.
 func waitOne(ctx context.Context, p waitProbe, out chan<- attempt) {
-	delay := waitFirstDelay
+	var b backoff
 	for {
 		actx, cancel := context.WithTimeout(ctx, waitAttempt)
 		err := p.try(actx)
@@ -122,17 +122,30 @@ func waitOne(ctx context.Context, p waitProbe, out chan<- attempt) {
 		case <-ctx.Done():
 			return
 		}
-		if err == nil {
+		if err == nil || b.sleep(ctx, waitMaxDelay) != nil {
 			return
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		delay = min(2*delay, waitMaxDelay)
+	}
+}
+
+// backoff is the wait between two attempts of a step before java: 250 ms,
+// doubling up to 5 s.
+type backoff struct{ next time.Duration }
+
+// sleep waits the next delay, at most limit, and returns early with ctx's
+// error when ctx ends.
+func (b *backoff) sleep(ctx context.Context, limit time.Duration) error {
+	if b.next == 0 {
+		b.next = waitFirstDelay
+	}
+	t := time.NewTimer(min(b.next, limit))
+	defer t.Stop()
+	b.next = min(2*b.next, waitMaxDelay)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
