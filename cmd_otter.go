@@ -427,18 +427,8 @@ func launch(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Lo
 	if p.rejoin != nil {
 		defer p.rejoin.Close()
 	}
-	steps := prestartSteps(a, role, s, p, log)
-	if len(steps) > 0 || p.stats != nil {
-		cfg.BeforeStart = func(ctx context.Context) error {
-			if err := prestart.Run(ctx, steps, log); err != nil {
-				return err
-			}
-			if p.stats != nil { // once the database and ZooKeeper were waited for
-				stop := p.stats.start()
-				p.stats.stop = stop
-			}
-			return nil
-		}
+	if steps := prestartSteps(a, role, s, p, log); len(steps) > 0 {
+		cfg.BeforeStart = func(ctx context.Context) error { return prestart.Run(ctx, steps, log) }
 	}
 	defer func() {
 		if p.stats != nil && p.stats.stop != nil {
@@ -500,7 +490,7 @@ func jvmShutdownSignal(code int) syscall.Signal {
 }
 
 // prestartSteps are what runs before java, in order: waiting for the
-// dependencies first.
+// dependencies first, the background statistics last.
 func prestartSteps(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Logger) []prestart.Step {
 	var steps []prestart.Step
 	if len(p.waitFor) > 0 || len(p.waitChecks) > 0 {
@@ -509,13 +499,19 @@ func prestartSteps(a *app, role otter.Role, s otterSettings, p *launchPlan, log 
 		}})
 	}
 	steps = append(steps, p.before...)
-	if p.rejoin != nil { // last: right before java
+	if p.rejoin != nil { // the last check before java
 		steps = append(steps, rejoinStep(p.rejoin, func() string {
 			if s.db.register.On() {
 				return p.clusterServers
 			}
 			return s.zk.Servers
 		}))
+	}
+	if p.stats != nil { // once the database and ZooKeeper were waited for
+		steps = append(steps, prestart.Step{Name: "start Otter's statistics", Run: func(context.Context) error {
+			p.stats.stop = p.stats.start()
+			return nil
+		}})
 	}
 	return steps
 }
