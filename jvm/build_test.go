@@ -116,16 +116,7 @@ func TestBuildDefaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, w := range tt.want {
-				if !slices.Contains(c.Args, w) {
-					t.Errorf("Args lack %q:\n%q", w, c.Args)
-				}
-			}
-			for _, w := range tt.not {
-				if slices.Contains(c.Args, w) {
-					t.Errorf("Args hold %q:\n%q", w, c.Args)
-				}
-			}
+			wantArgs(t, c.Args, tt.want, tt.not)
 			var msgs []string
 			for _, w := range warns {
 				msgs = append(msgs, w.Message)
@@ -168,16 +159,7 @@ func TestBuildCollector(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, w := range tt.want {
-				if !slices.Contains(c.Args, w) {
-					t.Errorf("Args lack %q:\n%q", w, c.Args)
-				}
-			}
-			for _, w := range tt.not {
-				if slices.Contains(c.Args, w) {
-					t.Errorf("Args hold %q:\n%q", w, c.Args)
-				}
-			}
+			wantArgs(t, c.Args, tt.want, tt.not)
 			var selected []string
 			for _, a := range c.Args {
 				if x, ok := parseXX(a); ok && x.sign == '+' && collectors[x.name] != "" && !slices.Contains(selected, collectors[x.name]) {
@@ -446,5 +428,20 @@ func TestRedacted(t *testing.T) {
 	}
 	if !slices.Contains(c.Args, "-Dotter.database.driver.password=hunter2") {
 		t.Error("Redacted changed Args")
+	}
+}
+
+// wantArgs fails the test when args lack one of want or hold one of not.
+func wantArgs(t *testing.T, args, want, not []string) {
+	t.Helper()
+	for _, w := range want {
+		if !slices.Contains(args, w) {
+			t.Errorf("Args lack %q:\n%q", w, args)
+		}
+	}
+	for _, w := range not {
+		if slices.Contains(args, w) {
+			t.Errorf("Args hold %q:\n%q", w, args)
+		}
 	}
 }
