@@ -2,6 +2,7 @@ package propsfile
 
 import (
 	"os"
+	"otter-entrypoint/internal/testkit"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -173,7 +174,7 @@ func TestWriteFileRefusesARenderDirOthersCanWrite(t *testing.T) {
 				t.Fatal(err)
 			}
 			if err := c.setup(dir); err != nil {
-				t.Skipf("cannot set the directory up: %v", err)
+				testkit.MissingTool(t, "cannot set the directory up (changing its owner needs root): %v", err)
 			}
 			_, err := r.WriteFile(dir)
 			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), dir) {
