@@ -195,9 +195,9 @@ type jvmCollector struct {
 	now   func() time.Time
 	log   *zap.Logger
 
+	file perfFile
+
 	mu        sync.Mutex
-	path      string // the file of pathPid, found by an earlier scrape
-	pathPid   int
 	warnedPid int // the pid the missing-file warning was logged for
 }
 
@@ -270,33 +270,46 @@ func firstByName[T any](items []T, name func(T) string) []T {
 // started, or returns nil. A missing or unreadable file is logged once per
 // child, after the JVM had time to create it.
 func (c *jvmCollector) read(pid int, started time.Time) *hsperf.Snapshot {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pathPid != pid {
-		c.path, c.pathPid = "", pid
-	}
-	if c.path == "" {
-		c.path = FindPerfData(c.dir, pid)
-	}
-	var (
-		snap *hsperf.Snapshot
-		err  error
-	)
-	if c.path != "" {
-		snap, err = hsperf.ReadFile(c.path)
-	} else {
-		err = fmt.Errorf("no %s/hsperfdata_*/%d file", c.dir, pid)
-	}
+	snap, err := c.file.read(c.dir, pid)
 	if err == nil {
 		return snap
 	}
-	c.path = "" // look again next time
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.warnedPid != pid && c.now().Sub(started) >= perfDataGrace && !errors.Is(err, hsperf.ErrNotAccessible) {
 		c.warnedPid = pid
 		c.log.Warn("cannot read the JVM's hsperfdata; jvm_* metrics are absent (is java run with -XX:-UsePerfData or -XX:+PerfDisableSharedMem, or is /tmp read-only? give /tmp an emptyDir)",
 			zap.Int("pid", pid), zap.Error(err))
 	}
 	return nil
+}
+
+// perfFile finds and reads the hsperfdata file of the running child: the
+// path is found once per pid and looked for again after a failed read.
+type perfFile struct {
+	mu   sync.Mutex
+	pid  int
+	path string
+}
+
+// read reads pid's hsperfdata file under dir.
+func (f *perfFile) read(dir string, pid int) (*hsperf.Snapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pid != pid {
+		f.pid, f.path = pid, ""
+	}
+	if f.path == "" {
+		f.path = FindPerfData(dir, pid)
+	}
+	if f.path == "" {
+		return nil, fmt.Errorf("no %s/hsperfdata_*/%d file", dir, pid)
+	}
+	snap, err := hsperf.ReadFile(f.path)
+	if err != nil {
+		f.path = "" // look again next time
+	}
+	return snap, err
 }
 
 // FindPerfData returns the hsperfdata file of pid under dir

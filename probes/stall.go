@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-
-	"otter-entrypoint/jvm/hsperf"
 )
 
 // MinLivenessStall is the shortest ENTRYPOINT_LIVENESS_STALL accepted:
@@ -46,9 +44,10 @@ func CheckLivenessStall(stall, readyInterval time.Duration) error {
 type progress struct {
 	dir string
 
+	file perfFile
+
 	mu        sync.Mutex
 	pid       int
-	path      string
 	ticks     int64
 	seen      bool      // ticks holds a value read for pid
 	changedAt time.Time // when ticks was first seen at its current value
@@ -61,23 +60,16 @@ func (p *progress) observe(pid int, now time.Time) (still time.Duration, ticks i
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.pid != pid {
-		p.pid, p.path, p.seen = pid, "", false
+		p.pid, p.seen = pid, false
 	}
-	if p.path == "" {
-		p.path = FindPerfData(p.dir, pid)
-	}
-	if p.path == "" {
-		p.seen = false
-		return 0, 0, false
-	}
-	snap, err := hsperf.ReadFile(p.path)
+	snap, err := p.file.read(p.dir, pid)
 	var v int64
 	ok := err == nil
 	if ok {
 		v, ok = snap.Long(tickCounter)
 	}
 	if !ok {
-		p.path, p.seen = "", false
+		p.seen = false
 		return 0, 0, false
 	}
 	if !p.seen || v != p.ticks {
