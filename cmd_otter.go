@@ -19,10 +19,10 @@ import (
 	"go.uber.org/zap"
 
 	"otter-entrypoint/internal/exit"
-	"otter-entrypoint/internal/netcheck"
 	"otter-entrypoint/internal/otter"
 	"otter-entrypoint/internal/otterzk"
 	"otter-entrypoint/internal/safefile"
+	"otter-entrypoint/internal/secret"
 	"otter-entrypoint/jvm"
 	"otter-entrypoint/otterstats"
 	"otter-entrypoint/prestart"
@@ -520,7 +520,7 @@ func prestartSteps(a *app, role otter.Role, s otterSettings, p *launchPlan, log 
 func redactedAll(urls []string) []string {
 	out := make([]string, len(urls))
 	for i, u := range urls {
-		out[i] = netcheck.RedactURL(u)
+		out[i] = secret.RedactURL(u)
 	}
 	return out
 }

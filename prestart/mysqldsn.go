@@ -9,8 +9,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"otter-entrypoint/internal/netcheck"
 	"otter-entrypoint/internal/otter"
+	"otter-entrypoint/internal/secret"
 )
 
 // JDBC is what a MySQL (or MariaDB) JDBC URL such as Otter's
@@ -57,10 +57,10 @@ func ParseJDBC(jdbcURL string) (JDBC, error) {
 	_, path, _ := strings.Cut(rest, "/")
 	j.Database = unescape(strings.TrimSpace(path))
 	if j.Database == "" {
-		return j, fmt.Errorf("%q names no database; Otter's tables live in the database the URL names, e.g. jdbc:mysql://db:3306/otter", redactJDBC(s))
+		return j, fmt.Errorf("%q names no database; Otter's tables live in the database the URL names, e.g. jdbc:mysql://db:3306/otter", secret.RedactURL(s))
 	}
 	if strings.ContainsAny(j.Database, "/\x00`") {
-		return j, fmt.Errorf("%q: database name %q has a character MySQL does not allow in names", redactJDBC(s), j.Database)
+		return j, fmt.Errorf("%q: database name %q has a character MySQL does not allow in names", secret.RedactURL(s), j.Database)
 	}
 	var (
 		problems           []string
@@ -83,13 +83,13 @@ func ParseJDBC(jdbcURL string) (JDBC, error) {
 		case "connecttimeout":
 			d, err := millis(v)
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("connectTimeout=%q: %v", redactJDBC(v), err))
+				problems = append(problems, fmt.Sprintf("connectTimeout=%q: %v", secret.RedactURL(v), err))
 			}
 			j.ConnectTimeout = d
 		case "sockettimeout":
 			d, err := millis(v)
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("socketTimeout=%q: %v", redactJDBC(v), err))
+				problems = append(problems, fmt.Sprintf("socketTimeout=%q: %v", secret.RedactURL(v), err))
 			}
 			j.SocketTimeout = d
 		case "usessl", "requiressl":
@@ -116,13 +116,13 @@ func ParseJDBC(jdbcURL string) (JDBC, error) {
 			case "VERIFY_CA", "VERIFY_IDENTITY", "VERIFY_FULL":
 				sslMode = "true"
 			default:
-				problems = append(problems, fmt.Sprintf("sslMode=%q: not one of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY", redactJDBC(v)))
+				problems = append(problems, fmt.Sprintf("sslMode=%q: not one of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY", secret.RedactURL(v)))
 			}
 		}
 	}
 	j.TLS = tlsMode(sslMode, useSSL, requireSSL, verify)
 	if len(problems) > 0 {
-		return j, fmt.Errorf("%q: %s", redactJDBC(s), strings.Join(problems, "; "))
+		return j, fmt.Errorf("%q: %s", secret.RedactURL(s), strings.Join(problems, "; "))
 	}
 	return j, nil
 }
@@ -201,6 +201,3 @@ func unescape(s string) string {
 	}
 	return s
 }
-
-// redactJDBC masks what could hold credentials (netcheck.RedactURL).
-func redactJDBC(s string) string { return netcheck.RedactURL(s) }

@@ -9,6 +9,7 @@ import (
 	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/internal/netcheck"
 	"otter-entrypoint/internal/otter"
+	"otter-entrypoint/internal/secret"
 	"slices"
 	"strings"
 	"sync"
@@ -186,17 +187,17 @@ func newWaitProbe(target string, log *zap.Logger) (waitProbe, error) {
 		return newZooKeeperProbe(target, log)
 	case strings.HasPrefix(target, "tcp://"):
 		addr := strings.TrimPrefix(target, "tcp://")
-		return waitProbe{name: netcheck.RedactURL(target), try: func(ctx context.Context) error {
+		return waitProbe{name: secret.RedactURL(target), try: func(ctx context.Context) error {
 			return netcheck.ShortNetError(netcheck.DialTCP(ctx, addr))
 		}}, nil
 	case strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://"):
 		u, err := url.Parse(target)
 		if err != nil {
 			// url.Parse's error quotes the whole URL: none of it is kept.
-			return waitProbe{}, exit.ConfigError(fmt.Sprintf("ENTRYPOINT_WAIT_FOR: %q is not a valid URL", netcheck.RedactURL(target)))
+			return waitProbe{}, exit.ConfigError(fmt.Sprintf("ENTRYPOINT_WAIT_FOR: %q is not a valid URL", secret.RedactURL(target)))
 		}
 		c := netcheck.NewHTTPClient()
-		return waitProbe{name: netcheck.RedactURL(target), try: func(ctx context.Context) error {
+		return waitProbe{name: secret.RedactURL(target), try: func(ctx context.Context) error {
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 			if err != nil {
 				return err
@@ -208,7 +209,7 @@ func newWaitProbe(target string, log *zap.Logger) (waitProbe, error) {
 			return resp.Body.Close()
 		}}, nil
 	}
-	return waitProbe{}, exit.ConfigError(fmt.Sprintf("ENTRYPOINT_WAIT_FOR: %q is neither tcp://host:port nor http(s)://...", netcheck.RedactURL(target)))
+	return waitProbe{}, exit.ConfigError(fmt.Sprintf("ENTRYPOINT_WAIT_FOR: %q is neither tcp://host:port nor http(s)://...", secret.RedactURL(target)))
 }
 
 // ParseWaitFor parses ENTRYPOINT_WAIT_FOR: a comma-separated list of
@@ -248,15 +249,15 @@ func normalizeTarget(item string) (string, error) {
 	case strings.HasPrefix(item, "http://") || strings.HasPrefix(item, "https://"):
 		u, err := url.Parse(item)
 		if err != nil || u.Hostname() == "" {
-			return "", fmt.Errorf("%q is not a valid URL", netcheck.RedactURL(item))
+			return "", fmt.Errorf("%q is not a valid URL", secret.RedactURL(item))
 		}
 		if err := netcheck.ValidPort(u.Port(), true); err != nil {
-			return "", fmt.Errorf("%q: %v", netcheck.RedactURL(item), err)
+			return "", fmt.Errorf("%q: %v", secret.RedactURL(item), err)
 		}
 		return u.String(), nil
 	case strings.Contains(item, "://"):
 		if !strings.HasPrefix(item, "tcp://") {
-			return "", fmt.Errorf("%q: unknown scheme (tcp, http and https are accepted)", netcheck.RedactURL(item))
+			return "", fmt.Errorf("%q: unknown scheme (tcp, http and https are accepted)", secret.RedactURL(item))
 		}
 		item = strings.TrimPrefix(item, "tcp://")
 	}

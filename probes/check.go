@@ -19,6 +19,7 @@ import (
 	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/internal/logtail"
 	"otter-entrypoint/internal/netcheck"
+	"otter-entrypoint/internal/secret"
 )
 
 // Check is one readiness check. A nil error means ready; an error's text is
@@ -56,7 +57,7 @@ func settingErrorf(format string, args ...any) error {
 func ParseCheck(spec, otterHome string) (Check, error) {
 	s := strings.TrimSpace(spec)
 	bad := func(why string) error {
-		return settingErrorf("ENTRYPOINT_READY_CHECK=%q: %s; use http://host:port/path, https://..., tcp://host:port, log:<file>:<text> or none", netcheck.RedactURL(s), why)
+		return settingErrorf("ENTRYPOINT_READY_CHECK=%q: %s; use http://host:port/path, https://..., tcp://host:port, log:<file>:<text> or none", secret.RedactURL(s), why)
 	}
 	switch {
 	case s == "" || strings.EqualFold(s, "none"):
@@ -104,7 +105,7 @@ type httpCheck struct {
 }
 
 func newHTTPCheck(u *url.URL) *httpCheck {
-	return &httpCheck{url: u.String(), name: netcheck.RedactURL(u.String()), client: netcheck.NewHTTPClient()}
+	return &httpCheck{url: u.String(), name: secret.RedactURL(u.String()), client: netcheck.NewHTTPClient()}
 }
 
 func (c *httpCheck) Name() string { return c.name }

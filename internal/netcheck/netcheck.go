@@ -100,6 +100,3 @@ func ValidPort(port string, optional bool) error {
 	}
 	return nil
 }
-
-// RedactURL is secret.RedactURL: the one redaction of URLs and addresses.
-func RedactURL(s string) string { return secret.RedactURL(s) }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"otter-entrypoint/internal/netcheck"
+	"otter-entrypoint/internal/secret"
 )
 
 // HostPortTargets turns a list of host:port separated by "," or ";" (for
@@ -52,7 +53,7 @@ func MySQLTargets(jdbcURL string) ([]string, error) {
 	}
 	i := strings.Index(rest, "//")
 	if i < 0 || strings.Contains(rest[:i], "/") {
-		return nil, fmt.Errorf("%q is not a jdbc:mysql:// or jdbc:mariadb:// URL", safeJDBC(s))
+		return nil, fmt.Errorf("%q is not a jdbc:mysql:// or jdbc:mariadb:// URL", secret.RedactURL(s))
 	}
 	hosts := AfterUserInfo(rest[i+2:])
 	if j := strings.IndexAny(hosts, "/?"); j >= 0 {
@@ -66,12 +67,12 @@ func MySQLTargets(jdbcURL string) ([]string, error) {
 		}
 		t, err := mysqlHost(h)
 		if err != nil {
-			return nil, fmt.Errorf("%q: %v", safeJDBC(s), err)
+			return nil, fmt.Errorf("%q: %v", secret.RedactURL(s), err)
 		}
 		out = append(out, t)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%q names no host", safeJDBC(s))
+		return nil, fmt.Errorf("%q names no host", secret.RedactURL(s))
 	}
 	return out, nil
 }
@@ -145,9 +146,6 @@ func mysqlHost(h string) (string, error) {
 }
 
 // safeJDBC masks what could hold credentials: the user info's password
-// and secret-named parameters (netcheck.RedactURL).
-func safeJDBC(s string) string { return netcheck.RedactURL(s) }
-
 // AfterUserInfo is what follows a JDBC URL's user:password@ (given the
 // text after "//"): its hosts, database and query. The user info ends at
 // the last @ before the query, so that a password holding an unescaped @
