@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"go.uber.org/zap"
+
+	"otter-entrypoint/internal/testkit"
 )
 
 // documentedMetric is one name from the first column of README.md's
@@ -114,7 +116,8 @@ func resolve(d documentedMetric, bySample map[string]string) (families []string,
 // every scraped family must be documented, and every documented name must
 // appear. The one family documented as absent until something happens,
 // otter_entrypoint_signals_forwarded_total, is made to appear by
-// forwarding a signal.
+// forwarding a signal; otter_entrypoint_ready_check_ok appears once the
+// first readiness check ran, which the test waits for.
 func TestREADMEListsEveryMetricFamily(t *testing.T) {
 	documented := readmeMetrics(t, "../README.md")
 
@@ -129,6 +132,10 @@ func TestREADMEListsEveryMetricFamily(t *testing.T) {
 	t.Cleanup(func() { s.Shutdown(t.Context()) })
 	s.ChildStarted(p.cmd.Process.Pid, time.Now())
 	s.SignalForwarded(syscall.SIGTERM)
+	// ChildStarted only kicks the readiness loop: the check's result, and
+	// with it otter_entrypoint_ready_check_ok, exists once that check ran.
+	testkit.Eventually(t, "the first readiness check", 10*time.Second,
+		func() bool { return s.snapshot().checked }, nil)
 
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + s.Addr() + "/metrics")
 	if err != nil {
