@@ -22,21 +22,16 @@ import (
 // above the host's MemTotal (<procRoot>/meminfo) counts as none. Mount points
 // are read under root ("/" in production; a fixture tree in tests).
 func ContainerMemoryLimit(procRoot, root string) (int64, error) {
-	cg, err := os.ReadFile(filepath.Join(procRoot, "self", "cgroup"))
+	dir, ok, err := ownMemoryCgroup(procRoot)
 	if err != nil {
 		return 0, fmt.Errorf("container memory limit: %w", err)
 	}
-	mi, err := os.ReadFile(filepath.Join(procRoot, "self", "mountinfo"))
-	if err != nil {
-		return 0, fmt.Errorf("container memory limit: %w", err)
-	}
-	dir, file, ok := memoryCgroupDir(cg, mi)
 	if !ok {
 		return 0, nil // no memory controller: not limited
 	}
 	var limit int64
 	for d := dir.path; ; d = path.Dir(d) {
-		b, err := os.ReadFile(filepath.Join(root, d, file))
+		b, err := os.ReadFile(filepath.Join(root, d, dir.limitFile()))
 		switch {
 		case err == nil:
 			if n, ok := parseLimit(b); ok && (limit == 0 || n < limit) {
@@ -59,14 +54,88 @@ func ContainerMemoryLimit(procRoot, root string) (int64, error) {
 	return limit, nil
 }
 
-// cgroupDir is a cgroup's directory (as a path that starts at the mount
-// point) and the mount point itself.
-type cgroupDir struct{ path, mount string }
+// ContainerOOMKills returns how many processes of this process's memory
+// cgroup, and of the cgroups below it, the kernel's OOM killer has killed
+// since the cgroup was made: the oom_kill count of cgroup v2's
+// memory.events or of v1's memory.oom_control (Linux 4.13 and later). Java
+// runs in the entrypoint's cgroup, so a count that grew while java ran
+// tells an OOM kill from a kill -9: both end java with KILL. ok is false
+// when there is no memory controller or the file has no such count.
+func ContainerOOMKills(procRoot, root string) (n int64, ok bool, err error) {
+	dir, ok, err := ownMemoryCgroup(procRoot)
+	if err != nil || !ok {
+		return 0, false, err
+	}
+	return oomKills(root, dir)
+}
+
+// oomKills reads the oom_kill count of the cgroup dir under root.
+func oomKills(root string, dir memoryCgroup) (n int64, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(root, dir.path, dir.eventsFile()))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0, false, nil
+		}
+		return 0, false, fmt.Errorf("OOM kill count: %w", err)
+	}
+	n, ok = parseOOMKill(b)
+	return n, ok, nil
+}
+
+// ownMemoryCgroup finds this process's memory cgroup from <procRoot>/self.
+func ownMemoryCgroup(procRoot string) (memoryCgroup, bool, error) {
+	cg, err := os.ReadFile(filepath.Join(procRoot, "self", "cgroup"))
+	if err != nil {
+		return memoryCgroup{}, false, err
+	}
+	mi, err := os.ReadFile(filepath.Join(procRoot, "self", "mountinfo"))
+	if err != nil {
+		return memoryCgroup{}, false, err
+	}
+	dir, ok := memoryCgroupDir(cg, mi)
+	return dir, ok, nil
+}
+
+// parseOOMKill reads the "oom_kill N" line of memory.events (v2) or
+// memory.oom_control (v1).
+func parseOOMKill(b []byte) (int64, bool) {
+	for line := range strings.SplitSeq(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == "oom_kill" {
+			n, err := strconv.ParseInt(f[1], 10, 64)
+			return n, err == nil && n >= 0
+		}
+	}
+	return 0, false
+}
+
+// memoryCgroup is a memory cgroup's directory (as a path that starts at
+// the mount point), the mount point itself, and whether it is cgroup v2.
+type memoryCgroup struct {
+	path, mount string
+	v2          bool
+}
+
+// limitFile holds the cgroup's memory limit.
+func (m memoryCgroup) limitFile() string {
+	if m.v2 {
+		return "memory.max"
+	}
+	return "memory.limit_in_bytes"
+}
+
+// eventsFile holds the cgroup's oom_kill count.
+func (m memoryCgroup) eventsFile() string {
+	if m.v2 {
+		return "memory.events"
+	}
+	return "memory.oom_control"
+}
 
 // memoryCgroupDir finds the memory cgroup of the process from the contents of
 // /proc/self/cgroup and /proc/self/mountinfo. v1's memory controller wins
 // over v2 (a hybrid host mounts an empty cgroup2 beside the v1 controllers).
-func memoryCgroupDir(cgroup, mountinfo []byte) (cgroupDir, string, bool) {
+func memoryCgroupDir(cgroup, mountinfo []byte) (memoryCgroup, bool) {
 	var v1Path, v2Path string
 	var haveV1, haveV2 bool
 	sc := bufio.NewScanner(bytes.NewReader(cgroup))
@@ -115,7 +184,7 @@ func memoryCgroupDir(cgroup, mountinfo []byte) (cgroupDir, string, bool) {
 			}
 			for _, o := range strings.Split(g[2], ",") {
 				if o == "memory" {
-					return cgroupDir{path: joinCgroup(mpoint, mroot, v1Path), mount: mpoint}, "memory.limit_in_bytes", true
+					return memoryCgroup{path: joinCgroup(mpoint, mroot, v1Path), mount: mpoint}, true
 				}
 			}
 		case "cgroup2":
@@ -125,9 +194,9 @@ func memoryCgroupDir(cgroup, mountinfo []byte) (cgroupDir, string, bool) {
 		}
 	}
 	if haveV2 && v2Found && !haveV1 {
-		return cgroupDir{path: joinCgroup(v2Mount, v2Root, v2Path), mount: v2Mount}, "memory.max", true
+		return memoryCgroup{path: joinCgroup(v2Mount, v2Root, v2Path), mount: v2Mount, v2: true}, true
 	}
-	return cgroupDir{}, "", false
+	return memoryCgroup{}, false
 }
 
 // joinCgroup places a cgroup path under its mount: a container sees its own

@@ -1,6 +1,7 @@
 package jvm
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 type testCgroup struct {
 	dir   string // the cgroup's directory
 	procs string // its cgroup.procs
+	v2    bool
 }
 
 // newMemoryCgroup creates a child of this process's memory cgroup with the
@@ -35,7 +38,7 @@ func newMemoryCgroup(t *testing.T, limit int64) testCgroup {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parent, file, ok := memoryCgroupDir(cg, mi)
+	parent, ok := memoryCgroupDir(cg, mi)
 	if !ok {
 		t.Skip("SKIPPED LOUDLY: this machine has no memory cgroup controller")
 	}
@@ -52,15 +55,22 @@ func newMemoryCgroup(t *testing.T, limit int64) testCgroup {
 			return err == nil || os.IsNotExist(err)
 		}, func() []byte { return []byte(err.Error()) })
 	})
-	if file == "memory.max" {
+	file := parent.limitFile()
+	if parent.v2 {
 		// v2: the parent must delegate the memory controller.
 		_ = os.WriteFile(filepath.Join(parent.path, "cgroup.subtree_control"), []byte("+memory"), 0o644)
 	}
 	if err := os.WriteFile(filepath.Join(dir, file), []byte(strconv.FormatInt(limit, 10)), 0o644); err != nil {
 		t.Fatalf("set %s: %v", file, err)
 	}
+	// No swap: past its limit a process is killed, not swapped out.
+	if parent.v2 {
+		_ = os.WriteFile(filepath.Join(dir, "memory.swap.max"), []byte("0"), 0o644)
+	} else {
+		_ = os.WriteFile(filepath.Join(dir, "memory.swappiness"), []byte("0"), 0o644)
+	}
 	t.Logf("cgroup %s (%s) limit %d", dir, file, limit)
-	return testCgroup{dir: dir, procs: filepath.Join(dir, "cgroup.procs")}
+	return testCgroup{dir: dir, procs: filepath.Join(dir, "cgroup.procs"), v2: parent.v2}
 }
 
 // runInCgroup runs argv inside the cgroup: the test binary re-executes
@@ -141,4 +151,30 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return len(list)
+}
+
+// TestOOMKillsCountsTheKernelsKill: a process that outgrows its cgroup's
+// limit is killed by the kernel's OOM killer with KILL, and the cgroup's
+// oom_kill count, as ContainerOOMKills reads it, grows by one.
+func TestOOMKillsCountsTheKernelsKill(t *testing.T) {
+	cg := newMemoryCgroup(t, 32<<20)
+	dir := memoryCgroup{path: cg.dir, v2: cg.v2}
+	before, ok, err := oomKills("/", dir)
+	if err != nil || !ok {
+		t.Fatalf("oom_kill count of %s/%s: %d, %v, %v (Linux 4.13 and later have it)", cg.dir, dir.eventsFile(), before, ok, err)
+	}
+	// tail keeps the one endless line of /dev/zero in memory: it grows
+	// until the kernel kills it.
+	out, err := runInCgroup(t, cg, "/usr/bin/tail", "/dev/zero")
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("tail /dev/zero in a 32 MiB cgroup: %v, want it killed; output %q", err, out)
+	}
+	if ws := ee.Sys().(syscall.WaitStatus); !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("tail /dev/zero ended with %v, want killed by KILL; output %q", ee, out)
+	}
+	after, ok, err := oomKills("/", dir)
+	if err != nil || !ok || after != before+1 {
+		t.Errorf("oom_kill count %d before, %d after (%v, %v); want one more", before, after, ok, err)
+	}
 }

@@ -59,15 +59,36 @@ func FuzzCgroupFiles(f *testing.F) {
 	f.Add("", "")
 	f.Add("::\n0::\n", " - \n1 2 3 4 5 - cgroup2\n")
 	f.Fuzz(func(t *testing.T, cgroup, mountinfo string) {
-		d, file, ok := memoryCgroupDir([]byte(cgroup), []byte(mountinfo))
+		d, ok := memoryCgroupDir([]byte(cgroup), []byte(mountinfo))
 		if !ok {
 			return
 		}
-		if file != "memory.max" && file != "memory.limit_in_bytes" {
-			t.Fatalf("file %q", file)
+		if d.v2 != (d.limitFile() == "memory.max") || d.v2 != (d.eventsFile() == "memory.events") {
+			t.Fatalf("v2 %v with files %q, %q", d.v2, d.limitFile(), d.eventsFile())
 		}
 		if !strings.HasPrefix(d.path, d.mount) {
 			t.Fatalf("cgroup dir %q is not under its mount %q", d.path, d.mount)
+		}
+	})
+}
+
+// FuzzOOMKill: the oom_kill parser never panics, never returns a negative
+// count, and a count it returns is written on an "oom_kill" line.
+func FuzzOOMKill(f *testing.F) {
+	f.Add("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n")
+	f.Add("low 0\nhigh 0\nmax 12\noom 2\noom_kill 2\noom_group_kill 0\n")
+	f.Add("oom_kill -1\n")
+	f.Add("oom_kill\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		n, ok := parseOOMKill([]byte(text))
+		if !ok {
+			return
+		}
+		if n < 0 {
+			t.Fatalf("count %d", n)
+		}
+		if !strings.Contains(text, "oom_kill") {
+			t.Fatalf("count %d from a text without oom_kill: %q", n, text)
 		}
 	})
 }
