@@ -38,7 +38,8 @@
  *  Each start logs "## aria2c started pid=<pid> url=<url>", each end
  *  "## aria2c exited pid=<pid> code=<code>".
  * Other knobs: otter.stub.port (listen on that TCP port, like Node.port),
- * otter.stub.bind (default 127.0.0.1), otter.stub.exitAfterMs / otter.stub.exitCode.
+ * otter.stub.bind (default 127.0.0.1), otter.stub.exitAfterMs / otter.stub.exitCode,
+ * otter.stub.allocateMb (fill that much heap after start).
  */
 package com.alibaba.otter.node.deployer;
 
@@ -144,6 +145,7 @@ public class OtterLauncher {
         }
         watchFetchDir(new File(StubSupport.knob(conf, "otter.stub.fetchDir", "../logs/node/fetch")), download);
         StubSupport.scheduleExit(conf, logger);
+        StubSupport.scheduleAllocation(conf, logger);
         StubSupport.parkForever();
     }
 
