@@ -232,6 +232,7 @@ type launchPlan struct {
 	// registration step read it from AUTOKEEPER_CLUSTER (set while the
 	// steps run; "" when the node does not register).
 	clusterServers string
+	memoryLimit    int64 // the container's memory limit in bytes, 0 = none found
 }
 
 // plan renders otter.properties and builds the java command line; it
@@ -258,7 +259,7 @@ func plan(a *app, role otter.Role, s otterSettings, log *zap.Logger) (*launchPla
 		log.Warn("cannot list the release's jars; using the lib/* wildcard", zap.Error(err))
 	}
 	if limit, err := jvm.ContainerMemoryLimit("/proc", "/"); err == nil {
-		opts.MemoryLimit = limit
+		opts.MemoryLimit, p.memoryLimit = limit, limit
 	} else {
 		log.Debug("no container memory limit found", zap.Error(err))
 	}
@@ -437,9 +438,10 @@ func launch(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Lo
 	}()
 	mainLog := role.MainLog(home)
 	mark := markLog(mainLog) // what java writes from here on is this start's
+	oom := countOOMKills()
 	res, code := superviseWithProbes(a, log, cfg, p.probes)
 	if res.Started && !res.StopRequested {
-		code = unaskedExit(log, res, code, mainLog, mark)
+		code = unaskedExit(log, res, code, mainLog, mark, oom.since(countOOMKills()), p.memoryLimit)
 	}
 	log.Info("exiting", zap.Int("code", code))
 	return code
@@ -451,10 +453,25 @@ func launch(a *app, role otter.Role, s otterSettings, p *launchPlan, log *zap.Lo
 // killer, kill -9 of java, a terminal's Ctrl-C to java's process group),
 // and 70 when java exited on its own, quoting the lines it wrote to its
 // main log since it started. code is the supervisor's (SuccessCodes
-// applied).
-func unaskedExit(log *zap.Logger, res supervisor.Result, code int, mainLog string, since logMark) int {
+// applied); oom says whether the container's OOM kill count grew while
+// java ran; limit is the container's memory limit (0: none found).
+func unaskedExit(log *zap.Logger, res supervisor.Result, code int, mainLog string, since logMark, oom oomVerdict, limit int64) int {
 	st := res.Status
-	if st.Signal != 0 {
+	switch {
+	case st.Signal == syscall.SIGKILL && oom == oomKilled:
+		fields := []zap.Field{zap.String("signal", supervisor.SignalName(st.Signal)), zap.String("status", st.String()), zap.Int("code", code)}
+		if limit > 0 {
+			fields = append(fields, zap.Int64("memory_limit_bytes", limit))
+		}
+		log.Error("the kernel's OOM killer killed java: the container ran out of memory. Raise its memory limit, or give the heap "+
+			"a smaller share of it (JAVA_MAX_MEM_RATIO, or -Xmx in JAVA_OPTIONS): threads, metaspace, code cache and direct buffers "+
+			"come on top of the heap", fields...)
+		return code
+	case st.Signal == syscall.SIGKILL && oom == oomNotKilled:
+		log.Error("java was killed by a signal the entrypoint did not send, and not by the kernel's OOM killer (the container's OOM kill count did not change): someone ran kill -9",
+			zap.String("signal", supervisor.SignalName(st.Signal)), zap.String("status", st.String()), zap.Int("code", code))
+		return code
+	case st.Signal != 0:
 		log.Error("java was killed by a signal the entrypoint did not send (the kernel's OOM killer and kill -9 send KILL)",
 			zap.String("signal", supervisor.SignalName(st.Signal)), zap.String("status", st.String()), zap.Int("code", code))
 		return code
@@ -598,4 +615,38 @@ func lastLines(path string, since logMark, n int) []string {
 		lines = lines[len(lines)-n:]
 	}
 	return lines
+}
+
+// oomCount is the container's OOM kill count at one moment (ContainerOOMKills).
+type oomCount struct {
+	n     int64
+	known bool
+}
+
+// countOOMKills reads how many processes of the entrypoint's memory cgroup,
+// java's too, the kernel's OOM killer has killed.
+func countOOMKills() oomCount {
+	n, ok, err := jvm.ContainerOOMKills("/proc", "/")
+	return oomCount{n, ok && err == nil}
+}
+
+// oomVerdict says whether the kernel's OOM killer killed a process of the
+// container between two counts.
+type oomVerdict int
+
+const (
+	oomUnknown   oomVerdict = iota // a count could not be read
+	oomNotKilled                   // the count did not change
+	oomKilled                      // the count grew
+)
+
+// since compares c, counted before java started, with now.
+func (c oomCount) since(now oomCount) oomVerdict {
+	switch {
+	case !c.known || !now.known:
+		return oomUnknown
+	case now.n > c.n:
+		return oomKilled
+	}
+	return oomNotKilled
 }
