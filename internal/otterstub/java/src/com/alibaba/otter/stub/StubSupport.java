@@ -356,31 +356,6 @@ public final class StubSupport {
         });
     }
 
-    /**
-     * otter.stub.allocateMb: after start, allocates that many MiB on the heap
-     * in 1 MiB arrays, writing every page, and keeps them: with a heap larger
-     * than the container's memory limit the kernel's OOM killer ends the JVM.
-     */
-    public static void scheduleAllocation(Properties file, final Log log) {
-        final long mb = knobLong(file, "otter.stub.allocateMb", 0);
-        if (mb <= 0) {
-            return;
-        }
-        daemon("otter-stub-allocate", () -> {
-            log.warn("## otter-stub: allocating " + mb + " MiB (otter.stub.allocateMb)");
-            java.util.List<byte[]> kept = new java.util.ArrayList<byte[]>();
-            for (long i = 0; i < mb; i++) {
-                byte[] b = new byte[1 << 20];
-                for (int j = 0; j < b.length; j += 4096) {
-                    b[j] = 1;
-                }
-                kept.add(b);
-            }
-            log.warn("## otter-stub: allocated " + kept.size() + " MiB");
-            parkForever();
-        });
-    }
-
     /** Starts r on a daemon thread named name: the stand-in's background work never keeps the JVM up. */
     public static void daemon(String name, Runnable r) {
         Thread t = new Thread(r, name);

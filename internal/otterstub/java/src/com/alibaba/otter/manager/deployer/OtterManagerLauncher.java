@@ -103,7 +103,6 @@ public class OtterManagerLauncher {
             server.start();
             logger.info("## the manager server is running now ......");
             StubSupport.scheduleExit(properties, logger);
-            StubSupport.scheduleAllocation(properties, logger);
             final ServerSocket commSocket = comm;
             Runtime.getRuntime().addShutdownHook(new Thread() {
                 @Override

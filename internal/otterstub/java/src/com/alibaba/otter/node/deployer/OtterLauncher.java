@@ -38,8 +38,7 @@
  *  Each start logs "## aria2c started pid=<pid> url=<url>", each end
  *  "## aria2c exited pid=<pid> code=<code>".
  * Other knobs: otter.stub.port (listen on that TCP port, like Node.port),
- * otter.stub.bind (default 127.0.0.1), otter.stub.exitAfterMs / otter.stub.exitCode,
- * otter.stub.allocateMb (fill that much heap after start).
+ * otter.stub.bind (default 127.0.0.1), otter.stub.exitAfterMs / otter.stub.exitCode.
  */
 package com.alibaba.otter.node.deployer;
 
@@ -145,7 +144,6 @@ public class OtterLauncher {
         }
         watchFetchDir(new File(StubSupport.knob(conf, "otter.stub.fetchDir", "../logs/node/fetch")), download);
         StubSupport.scheduleExit(conf, logger);
-        StubSupport.scheduleAllocation(conf, logger);
         StubSupport.parkForever();
     }
 
