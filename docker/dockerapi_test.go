@@ -237,6 +237,7 @@ type hostConfig struct {
 	Tmpfs          map[string]string `json:",omitempty"`
 	Binds          []string          `json:",omitempty"`
 	Memory         int64             `json:",omitempty"`
+	MemorySwap     int64             `json:",omitempty"`
 }
 
 func (d *dockerAPI) createContainer(ctx context.Context, name string, cfg containerConfig) (string, error) {

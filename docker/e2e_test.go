@@ -237,10 +237,12 @@ type runSpec struct {
 	// tmpBind is a host directory bound at /tmp instead of a tmpfs: it
 	// survives a restart of the container, as a pod's emptyDir does.
 	tmpBind string
+	// memory is the container's memory limit, without swap (0: 1 GiB).
+	memory int64
 }
 
 // runSpec creates and starts the container s describes: read-only root,
-// /tmp writable, 1 GiB of memory.
+// /tmp writable, 1 GiB of memory unless s says otherwise.
 func (e *e2e) runSpec(t testing.TB, s runSpec) *container {
 	t.Helper()
 	ctx := context.Background()
@@ -260,6 +262,9 @@ func (e *e2e) runSpec(t testing.TB, s runSpec) *container {
 			Memory:         1 << 30,
 			Binds:          s.binds,
 		},
+	}
+	if s.memory > 0 {
+		cfg.HostConfig.Memory, cfg.HostConfig.MemorySwap = s.memory, s.memory
 	}
 	probeAddr := "127.0.0.1:9779"
 	if s.hostNetwork {
@@ -653,6 +658,39 @@ func TestDockerEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("manager: java killed by the kernel's OOM killer, and the log says so", func(t *testing.T) {
+		// A heap larger than the container's memory, touched at JVM start
+		// (-XX:+AlwaysPreTouch): the kernel kills java, the biggest process,
+		// with KILL. (Filling it later from Java code made the kernel thrash
+		// on the JVM's code pages for minutes when the page cache was cold.)
+		c := e.runSpec(t, runSpec{image: e.images.manager, hostname: "otter-manager-0", memory: 256 << 20,
+			env: []string{"ENTRYPOINT_WAIT_FOR=none", "ENTRYPOINT_LOG_FORMAT=json", "OTTER_STATS=off",
+				"JAVA_OPTIONS=-Xms1g -Xmx1g -XX:+AlwaysPreTouch"}})
+		testkit.Eventually(t, "the container to exit", 90*time.Second, func() bool { return !c.inspect().State.Running }, nil)
+		st := c.inspect().State
+		logs := c.logs()
+		var exitCode *int
+		oomLogged := false
+		for _, l := range entrypointLogs(logs) {
+			switch {
+			case strings.HasPrefix(l.Msg, "the kernel's OOM killer killed java"):
+				oomLogged = true
+			case l.Msg == "exiting":
+				exitCode = l.Code
+			}
+		}
+		t.Logf("exit code %d, Docker's OOMKilled %v", st.ExitCode, st.OOMKilled)
+		if st.ExitCode != 137 || exitCode == nil || *exitCode != 137 {
+			t.Errorf("exit code %d (logged %v), want 137", st.ExitCode, exitCode)
+		}
+		if !oomLogged {
+			t.Errorf("the entrypoint did not log that the OOM killer killed java:\n%s", lastN(logs, 30))
+		}
+		if strings.Contains(logs, "someone ran kill -9") {
+			t.Errorf("an OOM kill was logged as a kill -9:\n%s", lastN(logs, 30))
+		}
+	})
+
 	t.Run("node: java killed while aria2c runs leaves no zombie", func(t *testing.T) {
 		c := e.run(t, e.images.node, "otter-node-0",
 			"OTTER_STUB_ARIA2C=hang", "ENTRYPOINT_LOG_LEVEL=debug", "ENTRYPOINT_LOG_FORMAT=json")
@@ -714,11 +752,15 @@ func TestDockerEndToEnd(t *testing.T) {
 		if longest > 2*time.Second {
 			t.Errorf("a zombie stayed %v in the container", longest)
 		}
-		reaped := false
+		reaped, killLogged := false, false
 		var exitCode *int
 		for _, l := range entrypointLogs(c.logs()) {
 			if l.Msg == "orphan reaped" && l.Pid == ariaPid {
 				reaped = true
+			}
+			// The container's OOM kill count did not change: a kill -9.
+			if strings.HasPrefix(l.Msg, "java was killed by a signal the entrypoint did not send, and not by the kernel's OOM killer") {
+				killLogged = true
 			}
 			if l.Msg == "exiting" {
 				exitCode = l.Code
@@ -726,6 +768,9 @@ func TestDockerEndToEnd(t *testing.T) {
 		}
 		if !reaped {
 			t.Errorf("the entrypoint did not log reaping aria2c (pid %d)", ariaPid)
+		}
+		if !killLogged {
+			t.Errorf("the entrypoint did not log java's KILL as one that was not the OOM killer's")
 		}
 		t.Logf("aria2c pid %d reaped by the entrypoint: %v; longest-lived zombie %v", ariaPid, reaped, longest)
 		// java was killed with KILL sent to it directly, not through the
