@@ -8,7 +8,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -345,21 +347,52 @@ func TestAgainstMariaDBAndZooKeeper(t *testing.T) {
 		}
 	})
 
-	t.Run("ZooKeeper lost", func(t *testing.T) {
-		if err := z.Proc.Cmd.Process.Kill(); err != nil {
-			t.Fatal(err)
+	t.Run("ZooKeeper lost and back", func(t *testing.T) {
+		fromZK := []string{"otter_channel_status", "otter_pipeline_mainstem_status", "otter_pipeline_mainstem_node_id",
+			"otter_node_up", "otter_pipeline_position_updated_timestamp_seconds"}
+		// zkSeries is every series read from ZooKeeper, by name and labels.
+		zkSeries := func() map[string]float64 {
+			mfs, err := reg.Gather()
+			if err != nil {
+				t.Fatalf("gather: %v", err)
+			}
+			out := map[string]float64{}
+			for _, mf := range mfs {
+				if slices.Contains(fromZK, mf.GetName()) {
+					for _, m := range mf.GetMetric() {
+						out[mf.GetName()+fmt.Sprint(m.GetLabel())] = m.GetGauge().GetValue()
+					}
+				}
+			}
+			return out
 		}
+		before := zkSeries()
+		if len(before) == 0 {
+			t.Fatal("no series from ZooKeeper before the outage")
+		}
+		z.Halt(t)
 		eventually(t, "zookeeper_up 0", func() bool { v, _ := series(t, reg, "otter_stats_zookeeper_up"); return v == 0 })
 		want(t, reg, 1, "otter_stats_db_up")
 		want(t, reg, 1, "otter_pipeline_info", p10()...)
-		for _, f := range []string{"otter_channel_status", "otter_pipeline_mainstem_status", "otter_node_up",
-			"otter_pipeline_position_updated_timestamp_seconds"} {
+		for _, f := range fromZK {
 			if n := family(t, reg, f); n != 0 {
 				t.Errorf("%d %s series while ZooKeeper is down", n, f)
 			}
 		}
 		if n := logs.FilterMessageSnippet("cannot read ZooKeeper").Len(); n != 1 {
 			t.Errorf("%d lines say ZooKeeper is down, want 1", n)
+		}
+
+		// The same server back with its data: the client reconnects by
+		// itself and the series return, with one line saying so.
+		z.Restart(t)
+		eventually(t, "zookeeper_up 1", func() bool { v, _ := series(t, reg, "otter_stats_zookeeper_up"); return v == 1 })
+		want(t, reg, 1, "otter_stats_db_up")
+		if after := zkSeries(); !maps.Equal(after, before) {
+			t.Errorf("series from ZooKeeper after the outage:\n%v\nbefore it:\n%v", after, before)
+		}
+		if n := logs.FilterMessageSnippet("ZooKeeper answers").Len(); n != 2 {
+			t.Errorf("%d lines say ZooKeeper answers, want 2 (first round, after the outage)", n)
 		}
 	})
 	for _, e := range logs.All() {

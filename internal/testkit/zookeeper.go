@@ -20,6 +20,8 @@ import (
 type ZooKeeper struct {
 	Addr string // 127.0.0.1:port
 	Proc *Proc
+
+	java, dir, cfgFile string // for Restart
 }
 
 // Debian's ZooKeeper: zookeeper.jar's manifest names its dependencies in
@@ -63,17 +65,23 @@ admin.enableServer=false
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	z := &ZooKeeper{Addr: "127.0.0.1:" + strconv.Itoa(port), java: java, dir: dir, cfgFile: cfgFile}
+	z.run(t)
+	return z
+}
+
+// run starts the server and waits until it serves: a port that merely
+// accepts connections is not a ZooKeeper that serves yet.
+func (z *ZooKeeper) run(t testing.TB) {
+	t.Helper()
 	cp := zkJar
 	if _, err := os.Stat(slf4jSimple); err == nil {
 		cp += ":" + slf4jSimple
 	}
-	cmd := exec.Command(java, "-Xmx128m", "-XX:+UseSerialGC", "-Dzookeeper.jmx.log4j.disable=true",
-		"-cp", cp, "org.apache.zookeeper.server.ZooKeeperServerMain", cfgFile)
-	cmd.Dir = dir
-	z := &ZooKeeper{Addr: "127.0.0.1:" + strconv.Itoa(port)}
+	cmd := exec.Command(z.java, "-Xmx128m", "-XX:+UseSerialGC", "-Dzookeeper.jmx.log4j.disable=true",
+		"-cp", cp, "org.apache.zookeeper.server.ZooKeeperServerMain", z.cfgFile)
+	cmd.Dir = z.dir
 	z.Proc = StartProc(t, cmd)
-	// Ready once a session can be established: a port that merely accepts
-	// connections is not a ZooKeeper that serves yet.
 	var last error
 	Eventually(t, "a session with ZooKeeper on "+z.Addr, 60*time.Second, func() bool {
 		z.Proc.FailIfExited(t)
@@ -87,7 +95,22 @@ admin.enableServer=false
 	}, func() []byte {
 		return []byte(fmt.Sprintf("last error: %v; ZooKeeper's output:\n%s", last, Short(z.Proc.Out.String())))
 	})
-	return z
+}
+
+// Halt stops the server as an outage would (KILL: clients' connections
+// are cut, nothing is shut down in order), keeping its data for Restart.
+func (z *ZooKeeper) Halt(t testing.TB) {
+	t.Helper()
+	if err := z.Proc.Cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	z.Proc.Wait(t, 20*time.Second)
+}
+
+// Restart starts a halted server again, with its data, on the same port.
+func (z *ZooKeeper) Restart(t testing.TB) {
+	t.Helper()
+	z.run(t)
 }
 
 // ConnectZK establishes a session with addr requesting sessionTimeout,
