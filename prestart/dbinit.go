@@ -3,9 +3,7 @@ package prestart
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,12 +71,9 @@ const (
 	DefaultClusterName = "default"
 )
 
-// lockName is the named lock for database db: one per database on the
-// server, at most 64 characters as MySQL requires.
-func lockName(db string) string {
-	sum := sha256.Sum256([]byte(db))
-	return "otter-entrypoint.dbinit." + hex.EncodeToString(sum[:8])
-}
+// lockName is the named lock for preparing database db: one per database
+// on the server.
+func lockName(db string) string { return namedLockName("dbinit", db) }
 
 // Run does the work; see DBInit.
 func (d DBInit) Run(ctx context.Context) error {
@@ -139,32 +134,17 @@ func (d DBInit) Run(ctx context.Context) error {
 // manager that holds it until deadline; unlock releases it.
 func (d DBInit) lock(ctx context.Context, conn *sql.Conn, deadline time.Time, log *zap.Logger) (unlock func(), err error) {
 	name := lockName(d.DB.JDBC.Database)
-	logged := false
-	for {
-		var got sql.NullInt64
-		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 2)", name).Scan(&got); err != nil {
-			return nil, d.unavailable("take the named lock "+name, err)
-		}
-		if got.Valid && got.Int64 == 1 {
-			return func() {
-				// A fresh context: the lock is released even when ctx ended.
-				rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_, _ = conn.ExecContext(rctx, "SELECT RELEASE_LOCK(?)", name)
-			}, nil
-		}
-		if time.Now().After(deadline) {
-			return nil, exit.UnavailableError(fmt.Sprintf("OTTER_DB_INIT=on: another session held the named lock %s on %s for longer than ENTRYPOINT_WAIT_TIMEOUT=%s; "+
-				"another manager may be stuck preparing the database (SELECT IS_USED_LOCK('%s') names its connection)", name, d.DB.JDBC.String(), d.Timeout, name))
-		}
-		if !logged {
-			log.Info("another manager is preparing the database; waiting for it", zap.String("lock", name))
-			logged = true
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
+	unlock, held, err := takeNamedLock(ctx, conn, name, deadline, func() {
+		log.Info("another manager is preparing the database; waiting for it", zap.String("lock", name))
+	})
+	switch {
+	case err != nil:
+		return nil, d.unavailable("take the named lock "+name, err)
+	case !held:
+		return nil, exit.UnavailableError(fmt.Sprintf("OTTER_DB_INIT=on: another session held the named lock %s on %s for longer than ENTRYPOINT_WAIT_TIMEOUT=%s; "+
+			"another manager may be stuck preparing the database (SELECT IS_USED_LOCK('%s') names its connection)", name, d.DB.JDBC.String(), d.Timeout, name))
 	}
+	return unlock, nil
 }
 
 // createTables runs the schema's statements one by one on conn.

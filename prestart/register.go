@@ -199,8 +199,18 @@ func (r Registrar) Register(ctx context.Context) (string, Cluster, error) {
 		if cluster, err = r.cluster(ctx, db); err != nil {
 			return err
 		}
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return r.sqlError("connect", err)
+		}
+		defer conn.Close()
+		unlock, err := r.lock(ctx, conn)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		for attempt := 1; ; attempt++ {
-			outcome, err = r.write(ctx, db, cluster)
+			outcome, err = r.write(ctx, conn, cluster)
 			if err == nil || !transient(err) || attempt == 5 {
 				return err
 			}
@@ -272,8 +282,32 @@ func (r Registrar) sqlError(what string, err error) error {
 	return fmt.Errorf("cannot %s: %v", what, r.DB.reason(err))
 }
 
+// registerLockTimeout bounds the wait for another node's registration
+// (a few milliseconds' work) before trying again.
+const registerLockTimeout = 30 * time.Second
+
+// lock takes the named lock that makes registrations to one database take
+// turns: without it, two nodes given the same NAME (or IP and PORT) and
+// their own nids could both find no conflict and both insert, since
+// NODE's unique key is NAME+IP and the transaction reads the other rows
+// without locking them.
+func (r Registrar) lock(ctx context.Context, conn *sql.Conn) (unlock func(), err error) {
+	name := namedLockName("register", r.DB.JDBC.Database)
+	unlock, held, err := takeNamedLock(ctx, conn, name, time.Now().Add(registerLockTimeout), func() {
+		r.Log.Debug("another node is registering; waiting for it", zap.String("lock", name))
+	})
+	switch {
+	case err != nil:
+		return nil, r.sqlError("take the named lock "+name, err)
+	case !held:
+		return nil, exit.UnavailableError(fmt.Sprintf("OTTER_REGISTER: another session held the named lock %s on %s for %s; "+
+			"SELECT IS_USED_LOCK('%s') names its connection", name, r.DB.JDBC.String(), registerLockTimeout, name))
+	}
+	return unlock, nil
+}
+
 // write is the transaction: compare, then insert, update or nothing.
-func (r Registrar) write(ctx context.Context, db *sql.DB, cluster Cluster) (outcome string, err error) {
+func (r Registrar) write(ctx context.Context, db *sql.Conn, cluster Cluster) (outcome string, err error) {
 	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return "", r.sqlError("begin a transaction", err)

@@ -279,6 +279,54 @@ func TestRegisterManyAtOnce(t *testing.T) {
 	}
 }
 
+// Two nodes given the same NAME (or the same IP and PORT) but their own
+// nids, starting at the same instant: one registers, the other is told of
+// the conflict, and NODE never holds both (its unique key, NAME+IP, would
+// let both in). Many rounds, each with its own pair.
+func TestRegisterSameNameAtOnceOneWins(t *testing.T) {
+	g := newRegistry(t)
+	for round := range 20 {
+		pairs := [][2]Node{
+			{node(int64(1000+4*round), fmt.Sprintf("twin-%d", round), fmt.Sprintf("a-%d.example", round), 2088),
+				node(int64(1001+4*round), fmt.Sprintf("twin-%d", round), fmt.Sprintf("b-%d.example", round), 2088)},
+			{node(int64(1002+4*round), fmt.Sprintf("left-%d", round), fmt.Sprintf("addr-%d", round), 2088),
+				node(int64(1003+4*round), fmt.Sprintf("right-%d", round), fmt.Sprintf("addr-%d", round), 2088)},
+		}
+		for _, pair := range pairs {
+			var wg sync.WaitGroup
+			var errs [2]error
+			start := make(chan struct{})
+			for i, n := range pair {
+				r := g.registrar(t, n)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					_, _, errs[i] = r.Register(context.Background())
+				}()
+			}
+			close(start)
+			wg.Wait()
+			var rows int
+			if err := g.pool.QueryRow("SELECT COUNT(*) FROM NODE WHERE ID IN (?, ?)", pair[0].ID, pair[1].ID).Scan(&rows); err != nil {
+				t.Fatal(err)
+			}
+			failed := 0
+			for _, err := range errs {
+				if err != nil {
+					failed++
+					if exit.Code(err) != exit.Config || !strings.Contains(err.Error(), "conflicts with NODE") {
+						t.Errorf("round %d: %v; want the conflict (78)", round, err)
+					}
+				}
+			}
+			if rows != 1 || failed != 1 {
+				t.Fatalf("round %d, %s and %s at once: %d rows, %d failed; want 1 row and 1 conflict", round, pair[0], pair[1], rows, failed)
+			}
+		}
+	}
+}
+
 // The node's cluster missing is waited for (the manager may be preparing
 // its database), then 69 naming the setting; a missing grant is 78 at once.
 func TestRegisterClusterMissingAndGrants(t *testing.T) {
