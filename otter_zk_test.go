@@ -119,6 +119,60 @@ func TestNodeRejoinsAtOnceAfterKill9(t *testing.T) {
 	}
 }
 
+// TestNodeReadyAgainAfterItsSessionExpired: the JVM's ZooKeeper session
+// expires under a running node (a network partition between java and
+// ZooKeeper, longer than its session); its znode goes, /readyz turns 503,
+// and when the JVM registers again on a new session (as Otter does) /readyz
+// is 200 again and the new session is recorded, so that a kill -9 after
+// that still rejoins at once.
+func TestNodeReadyAgainAfterItsSessionExpired(t *testing.T) {
+	z := testkit.StartZooKeeper(t)
+	admin := z.Client(t, 4*time.Second)
+	proxy := testkit.StartProxy(t, z.Addr)
+	const nid = 4712 // no other test runs a JVM with this nid
+	path := otterzk.NodePath(nid)
+	probePort := testkit.FreePorts(t, 1)[0]
+	renderDir := t.TempDir()
+	env := zkNodeEnv(t, z, nid, probePort, renderDir)
+	// java reaches ZooKeeper through the proxy, with a 2 s session; the
+	// entrypoint directly.
+	env = append(env, "JAVA_OPTIONS=-Dotter.stub.zkServers="+proxy.Addr+" -Dotter.stub.zkSessionTimeoutMs=2000 -Dotter.stub.shutdownDelayMs=0")
+	readyz := fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort)
+
+	p := start(t, env, "node")
+	p.startLine()
+	waitHTTP(t, readyz, 200, 60*time.Second)
+	owner := func() string {
+		ok, stat, err := admin.Exists(path)
+		if err != nil || !ok {
+			return ""
+		}
+		return otterzk.SessionID(stat.EphemeralOwner)
+	}
+	first := owner()
+	testkit.Eventually(t, "the JVM's session recorded", 10*time.Second, func() bool { return first != "" && recordedSession(renderDir) == first },
+		func() []byte { return []byte("recorded: " + recordedSession(renderDir) + "\n" + p.stderr.String()) })
+
+	proxy.Cut()
+	waitHTTP(t, readyz, 503, 30*time.Second)
+	proxy.Restore()
+	waitHTTP(t, readyz, 200, 30*time.Second)
+	second := owner()
+	if second == "" || second == first {
+		t.Fatalf("after the expiry %s is owned by %q, before by %q; want a new session", path, second, first)
+	}
+	testkit.Eventually(t, "the new session recorded", 10*time.Second, func() bool { return recordedSession(renderDir) == second },
+		func() []byte { return []byte("recorded: " + recordedSession(renderDir) + "\n" + p.stderr.String()) })
+	// Otter's log, which the entrypoint follows to its stdout, says so.
+	p.expect(10*time.Second, "the stand-in's new registration in its log", func(l string) bool {
+		return strings.Contains(l, "registered "+path+" again in zookeeper")
+	}, nil)
+	p.signal(syscall.SIGTERM)
+	if code := p.wait(30 * time.Second); code != 143 {
+		t.Errorf("exit %d, want 143; stderr:\n%s", code, p.stderr.String())
+	}
+}
+
 // TestNodeRefusesANidHeldByALiveSession: exit 69 naming nid and session;
 // java never starts and the node is not touched.
 func TestNodeRefusesANidHeldByALiveSession(t *testing.T) {

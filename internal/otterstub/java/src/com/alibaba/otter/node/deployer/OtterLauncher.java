@@ -23,7 +23,9 @@
  *    main thread dies with ArbitrateException "Node_init" after the ports are
  *    open, and a non-daemon thread (Jetty's pool in Otter) keeps the JVM running
  *    unregistered: no running line, no shutdown hook. The shutdown hook deletes
- *    the node and closes the session. Session expiry is not re-registered.
+ *    the node and closes the session. When the session expires, the node is
+ *    registered again on a new session, as OtterController's NodeSessionExpired
+ *    notification does.
  *  - fetches files with a real aria2c child process (Otter's command line:
  *    Runtime.exec, no shell, aria2c from PATH, working dir the download dir).
  *

@@ -22,12 +22,18 @@ import com.alibaba.otter.stub.StubSupport;
 
 final class ZkRegistration {
 
-    private final ZooKeeper zk;
+    private final String servers;
+    private final int sessionTimeout;
+    private final long connectTimeout;
     private final String path;
     private final StubSupport.Log logger;
+    private volatile ZooKeeper zk;
+    private volatile boolean closed;
 
-    private ZkRegistration(ZooKeeper zk, String path, StubSupport.Log logger) {
-        this.zk = zk;
+    private ZkRegistration(String servers, int sessionTimeout, long connectTimeout, String path, StubSupport.Log logger) {
+        this.servers = servers;
+        this.sessionTimeout = sessionTimeout;
+        this.connectTimeout = connectTimeout;
         this.path = path;
         this.logger = logger;
     }
@@ -38,7 +44,9 @@ final class ZkRegistration {
 
     /**
      * Registers /otter/node/{nid} with the servers of otter.stub.zkServers. An
-     * existing node is 4.2.18's Node_init failure: see OtterLauncher.
+     * existing node is 4.2.18's Node_init failure: see OtterLauncher. When the
+     * session expires, a new one registers the node again, as OtterController's
+     * NodeSessionExpired notification does (nodeEvent.init on a new session).
      */
     static ZkRegistration register(Properties conf, long nid, StubSupport.Log logger) throws Exception {
         String servers = StubSupport.knob(conf, "otter.stub.zkServers", null);
@@ -48,29 +56,17 @@ final class ZkRegistration {
         if (v != null) {
             connectTimeout = Long.parseLong(v.trim());
         }
-        final CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeper zk = new ZooKeeper(servers, sessionTimeout, new Watcher() {
-            @Override
-            public void process(WatchedEvent event) {
-                if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
-                    connected.countDown();
-                }
-            }
-        });
-        if (!connected.await(connectTimeout, TimeUnit.MILLISECONDS)) {
-            zk.close();
-            throw new IllegalStateException("Unable to connect to zookeeper server within timeout: " + connectTimeout);
-        }
-        String path = nodePath(nid);
+        ZkRegistration r = new ZkRegistration(servers, sessionTimeout, connectTimeout, nodePath(nid), logger);
+        r.zk = r.connect();
         for (String parent : new String[] {"/otter", "/otter/node"}) {
             try {
-                zk.create(parent, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                r.zk.create(parent, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             } catch (KeeperException.NodeExistsException e) {
                 // NodeMonitor's createPersistent(path, true)
             }
         }
         try {
-            zk.create(path, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+            r.zk.create(r.path, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
         } catch (KeeperException.NodeExistsException e) {
             // Jetty's and Dubbo's non-daemon threads keep a real node's JVM up
             // after its main thread died.
@@ -79,13 +75,57 @@ final class ZkRegistration {
             pool.start();
             throw new ArbitrateException("Node_init", String.valueOf(nid), e);
         }
-        logger.info("## registered " + path + " in zookeeper " + servers + " with session 0x"
-                    + Long.toHexString(zk.getSessionId()));
-        return new ZkRegistration(zk, path, logger);
+        logger.info("## registered " + r.path + " in zookeeper " + servers + " with session 0x"
+                    + Long.toHexString(r.zk.getSessionId()));
+        return r;
+    }
+
+    /** A new session, connected within connectTimeout; its expiry registers the node again. */
+    private ZooKeeper connect() throws Exception {
+        final CountDownLatch connected = new CountDownLatch(1);
+        ZooKeeper z = new ZooKeeper(servers, sessionTimeout, new Watcher() {
+            @Override
+            public void process(WatchedEvent event) {
+                if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                    connected.countDown();
+                } else if (event.getState() == Watcher.Event.KeeperState.Expired && !closed) {
+                    StubSupport.daemon("otter-stub-zk-expired", ZkRegistration.this::registerAgain);
+                }
+            }
+        });
+        if (!connected.await(connectTimeout, TimeUnit.MILLISECONDS)) {
+            z.close();
+            throw new IllegalStateException("Unable to connect to zookeeper server within timeout: " + connectTimeout);
+        }
+        return z;
+    }
+
+    private void registerAgain() {
+        logger.warn("## zookeeper session 0x" + Long.toHexString(zk.getSessionId()) + " expired; registering " + path
+                    + " on a new session");
+        while (!closed) {
+            try {
+                zk.close();
+                zk = connect();
+                zk.create(path, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+                logger.info("## registered " + path + " again in zookeeper " + servers + " with session 0x"
+                            + Long.toHexString(zk.getSessionId()));
+                return;
+            } catch (Exception e) {
+                logger.warn("## registering " + path + " again failed, retrying: " + e);
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
     }
 
     /** What the shutdown hook does (OtterController.stop → NodeArbitrateEvent.destory). */
     void unregister() throws InterruptedException {
+        closed = true;
+        ZooKeeper zk = this.zk;
         try {
             zk.delete(path, -1);
         } catch (KeeperException e) {
