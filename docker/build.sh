@@ -83,17 +83,31 @@ jre_repo=otter-e2e-jre
 jre_tag="$(printf 'v1\0%s\0minbase\0%s' "$debian_suite" "$debian_packages" | sha256sum | cut -c1-12)"
 
 debian_mirror() {
-  if [ -n "${OTTER_DEBIAN_MIRROR:-${OTTER_E2E_DEBIAN_MIRROR:-}}" ]; then
-    echo "${OTTER_DEBIAN_MIRROR:-$OTTER_E2E_DEBIAN_MIRROR}"; return
-  fi
-  # one-line "deb URI suite ..." or deb822 "URIs:"/"Suites:" stanzas; not the security archive
-  cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | awk -v suite="$debian_suite" '
+  if [ -n "${OTTER_DEBIAN_MIRROR:-}" ]; then echo "$OTTER_DEBIAN_MIRROR"; return; fi
+  local f
+  # a blank line after each file: a deb822 stanza never runs into the next file
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*; do if [ -f "$f" ]; then cat "$f"; echo; fi; done | mirror_in_sources
+}
+
+# mirror_in_sources prints the archive of $debian_suite in the apt sources on
+# stdin: one-line "deb URI suite ..." or deb822 "URIs:"/"Suites:" stanzas; not
+# the security archive.
+mirror_in_sources() {
+  # Reads all of its input (an early exit would end the writer with SIGPIPE).
+  # A deb822 stanza's fields come in any order: it is judged at its end.
+  awk -v suite="$debian_suite" '
+    function stanza_end() {
+      if (!found && in_suite && uris != "" && uris !~ /security/) found = uris
+      uris = ""; in_suite = 0
+    }
     /^[[:space:]]*#/ { next }
+    /^[[:space:]]*$/ { stanza_end(); next }
     /^deb[[:space:]]/ { n = 2; if ($2 ~ /^\[/) { while (n <= NF && $n !~ /\]$/) n++; n++ }
-                        if ($(n+1) == suite && $n !~ /security/) { print $n; exit } next }
+                        if (!found && $(n+1) == suite && $n !~ /security/) found = $n
+                        next }
     tolower($1) == "uris:" { uris = $2 }
-    tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == suite && uris !~ /security/) { print uris; exit } }
-    /^[[:space:]]*$/ { uris = "" }'
+    tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == suite) in_suite = 1 }
+    END { stanza_end(); if (found != "") print found }'
 }
 
 jre_from_debootstrap() {

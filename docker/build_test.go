@@ -1,9 +1,10 @@
 package docker
 
 // docker/build.sh, the one command docker/README.md gives for building the
-// images: its input checks come before anything is built, it builds the
-// Java image the end-to-end test uses (same recipe, same tag), and it builds
-// working manager and node images from the stand-in's release tarballs.
+// images: its input checks come before anything is built, it finds the
+// Debian mirror in apt's sources, and it builds working manager and node
+// images from the stand-in's release tarballs (the end-to-end test's Java
+// image is its --jre-only build).
 
 import (
 	"bytes"
@@ -11,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -125,24 +125,37 @@ func repoRootForScript(t *testing.T) string {
 	return root
 }
 
-// TestBuildScriptMakesTheTestsJREImage: the script's Debian recipe is the
-// end-to-end test's (suite, packages, tag), so the image the tests build on
-// is the one `build.sh --base-from-debootstrap` builds.
-func TestBuildScriptMakesTheTestsJREImage(t *testing.T) {
-	script := string(readFile(t, "build.sh"))
-	for name, want := range map[string]string{"debian_suite": debianSuite, "debian_packages": debianPackages, "jre_repo": baseImageRepo} {
-		m := regexp.MustCompile(`(?m)^` + name + `=(\S+)$`).FindStringSubmatch(script)
-		if m == nil || m[1] != want {
-			t.Errorf("build.sh sets %s to %v, the tests use %q", name, m, want)
-		}
-	}
-	cmd := exec.Command("bash", "-c", `source <(sed -n '/^debian_suite=/,/^jre_tag=/p' build.sh); echo "$jre_repo:$jre_tag"`)
-	b, err := cmd.Output()
+// mirrorInSources runs build.sh's own reader of apt sources (the function
+// mirror_in_sources, with the script's Debian suite) on text.
+func mirrorInSources(t testing.TB, text string) string {
+	t.Helper()
+	cmd := exec.Command("bash", "-c", `set -euo pipefail; source <(sed -n '/^debian_suite=/p; /^mirror_in_sources() {/,/^}/p' build.sh); mirror_in_sources`)
+	cmd.Stdin = strings.NewReader(text)
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("mirror_in_sources on %q: %v", text, err)
 	}
-	if got, want := strings.TrimSpace(string(b)), baseImageRepo+":"+baseImageTag(); got != want {
-		t.Errorf("build.sh tags its Java image %s, the tests look for %s", got, want)
+	return strings.TrimSuffix(string(out), "\n")
+}
+
+// TestBuildScriptFindsTheDebianMirror: --base-from-debootstrap takes the
+// Debian archive from apt's sources, one-line or deb822 (fields in any
+// order), never the security archive or another suite's.
+func TestBuildScriptFindsTheDebianMirror(t *testing.T) {
+	deb822 := "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\n" +
+		"Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n"
+	oneLine := "# comment\ndeb http://security.debian.org/debian-security bookworm-security main\ndeb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian bookworm main\n"
+	for i, c := range []struct{ sources, want string }{
+		{deb822, "http://deb.debian.org/debian"},
+		{oneLine, "http://mirror.example/debian"},
+		{"deb https://packages.example/apt cloud-sdk-bookworm main\n" + deb822, "http://deb.debian.org/debian"},
+		{"Types: deb\nURIs: https://deb.nodesource.com/node_20.x\nSuites: nodistro\n", ""},
+		{"Types: deb\nSuites: bookworm\nURIs: http://later.example/debian\n", "http://later.example/debian"},
+		{"Types: deb\nURIs: http://a.example/debian\n\nSuites: bookworm\n", ""},
+	} {
+		if got := mirrorInSources(t, c.sources); got != c.want {
+			t.Errorf("case %d: %q, want %q", i, got, c.want)
+		}
 	}
 }
 

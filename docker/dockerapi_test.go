@@ -167,21 +167,6 @@ func (d *dockerAPI) inspectImage(ctx context.Context, ref string) (imageInfo, er
 	return info, err
 }
 
-// importImage imports a root file system tar as repo:tag.
-func (d *dockerAPI) importImage(ctx context.Context, rootfs io.Reader, repo, tag string, changes []string) error {
-	q := url.Values{"fromSrc": {"-"}, "repo": {repo}, "tag": {tag}, "changes": changes}
-	resp, err := d.request(ctx, "POST", "/images/create", q, rootfs, "application/x-tar")
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var log strings.Builder
-	if err := readProgress(resp.Body, &log); err != nil {
-		return fmt.Errorf("docker import %s:%s: %w\n%s", repo, tag, err, log.String())
-	}
-	return nil
-}
-
 // build runs the classic builder on a context tar with no network; it
 // returns the build's output and an error that carries it.
 func (d *dockerAPI) build(ctx context.Context, contextTar io.Reader, dockerfile, tag string, args map[string]string) (string, error) {

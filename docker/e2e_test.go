@@ -146,7 +146,7 @@ func setupE2E(t testing.TB) *e2e {
 		testkit.MissingTool(t, "no reachable Docker daemon (%v); start dockerd to run the end-to-end test (.ci/run does)", err)
 	}
 	root := repoRoot(t)
-	jre := ensureBaseImage(t, ctx, api)
+	jre := ensureBaseImage(t)
 
 	// The inputs a user would download or build: the entrypoint and the
 	// release tarballs (of the stand-in).

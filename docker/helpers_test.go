@@ -55,28 +55,6 @@ func TestDemuxLogs(t *testing.T) {
 	}
 }
 
-func TestAptMirror(t *testing.T) {
-	deb822 := "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\n" +
-		"Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n"
-	oneLine := "# comment\ndeb http://security.debian.org/debian-security bookworm-security main\ndeb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian bookworm main\n"
-	cases := []struct {
-		sources []string
-		want    string
-		ok      bool
-	}{
-		{[]string{deb822}, "http://deb.debian.org/debian", true},
-		{[]string{oneLine}, "http://mirror.example/debian", true},
-		{[]string{"deb https://packages.example/apt cloud-sdk-bookworm main\n", deb822}, "http://deb.debian.org/debian", true},
-		{[]string{"Types: deb\nURIs: https://deb.nodesource.com/node_20.x\nSuites: nodistro\n"}, "", false},
-	}
-	for i, c := range cases {
-		got, ok := aptMirror(c.sources, "bookworm")
-		if got != c.want || ok != c.ok {
-			t.Errorf("case %d: %q %v, want %q %v", i, got, ok, c.want, c.ok)
-		}
-	}
-}
-
 func TestContextTarIsReproducible(t *testing.T) {
 	files := []contextFile{{"docker/dist/otter-entrypoint", 0o755, []byte("bin")}, {"go.mod", 0o644, []byte("module x\n")}}
 	a, err := contextTar(files)
