@@ -463,7 +463,8 @@ func unaskedExit(log *zap.Logger, res supervisor.Result, code int, mainLog strin
 		if limit > 0 {
 			fields = append(fields, zap.Int64("memory_limit_bytes", limit))
 		}
-		log.Error("the kernel's OOM killer killed java: the container ran out of memory. Raise its memory limit, or give the heap "+
+		log.Error("the kernel's OOM killer killed java (it ended with KILL, and the container's OOM kill count grew while it ran): "+
+			"the container ran out of memory. Raise its memory limit, or give the heap "+
 			"a smaller share of it (JAVA_MAX_MEM_RATIO, or -Xmx in JAVA_OPTIONS): threads, metaspace, code cache and direct buffers "+
 			"come on top of the heap", fields...)
 		return code
