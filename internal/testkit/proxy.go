@@ -43,10 +43,7 @@ func (p *Proxy) serve() {
 		if err != nil {
 			return
 		}
-		p.mu.Lock()
-		cut := p.cut
-		p.mu.Unlock()
-		if cut {
+		if p.isCut() {
 			c.Close()
 			continue
 		}
@@ -55,12 +52,33 @@ func (p *Proxy) serve() {
 			c.Close()
 			continue
 		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, up)
-		p.mu.Unlock()
+		if !p.track(c, up) {
+			c.Close()
+			up.Close()
+			continue
+		}
 		go pipe(c, up)
 		go pipe(up, c)
 	}
+}
+
+func (p *Proxy) isCut() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cut
+}
+
+// track records a forwarded pair for Cut, unless the proxy is cut: the
+// check and the record are one step, so a connection accepted while Cut
+// runs (after the dial) cannot slip through the partition.
+func (p *Proxy) track(c, up net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cut {
+		return false
+	}
+	p.conns = append(p.conns, c, up)
+	return true
 }
 
 // pipe copies from src to dst, then closes both.
