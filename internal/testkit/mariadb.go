@@ -154,7 +154,8 @@ func startMariaDB(bins mariadbBins) (*MariaDB, error) {
 	return nil, lastErr
 }
 
-// runMariaDB runs the server of dir on port (0: a free one).
+// runMariaDB runs the server of dir on port (0: a free one). When it fails
+// it stops the server but leaves dir to its caller, which may try again.
 func runMariaDB(server, dir, data string, port int) (*MariaDB, error) {
 	if port == 0 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -201,7 +202,7 @@ func runMariaDB(server, dir, data string, port int) (*MariaDB, error) {
 	cfg.MultiStatements = false
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
-		srv.Stop()
+		srv.halt()
 		return nil, err
 	}
 	srv.root = sql.OpenDB(connector)
@@ -220,7 +221,7 @@ func runMariaDB(server, dir, data string, port int) (*MariaDB, error) {
 			return srv, nil
 		}
 		if time.Now().After(deadline) {
-			srv.Stop()
+			srv.halt()
 			log, _ := os.ReadFile(errLog)
 			return nil, fmt.Errorf("mariadbd did not answer within %v (%v); %s:\n%s", mariadbStartTimeout, err, errLog, Short(string(log)))
 		}
