@@ -55,10 +55,7 @@ var shared struct {
 // under CI and is skipped loudly elsewhere (MissingTool).
 func SharedMariaDB(t testing.TB) *MariaDB {
 	t.Helper()
-	bins, missing := mariadbBinaries()
-	if missing != "" {
-		MissingTool(t, "%s (apt-get install mariadb-server; the tests start their own server, not the system service)", missing)
-	}
+	bins := needMariaDB(t)
 	shared.once.Do(func() { shared.srv, shared.err = startMariaDB(bins) })
 	if shared.err != nil {
 		t.Fatalf("starting MariaDB: %v", shared.err)
@@ -75,6 +72,16 @@ func StopSharedMariaDB() {
 }
 
 type mariadbBins struct{ installDB, server string }
+
+// needMariaDB returns the MariaDB binaries, or ends the test (MissingTool).
+func needMariaDB(t testing.TB) mariadbBins {
+	t.Helper()
+	bins, missing := mariadbBinaries()
+	if missing != "" {
+		MissingTool(t, "%s (apt-get install mariadb-server; the tests start their own server, not the system service)", missing)
+	}
+	return bins
+}
 
 // mariadbBinaries finds mariadb-install-db (or mysql_install_db) and
 // mariadbd (or mysqld); missing names what is not there.
@@ -165,7 +172,7 @@ func runMariaDB(server, dir, data string, port int) (*MariaDB, error) {
 		port = l.Addr().(*net.TCPAddr).Port
 		l.Close()
 	}
-	socket := filepath.Join(dir, "mysqld.sock")
+	socket := socketPath(dir)
 	errLog := filepath.Join(dir, "error.log")
 	os.Remove(errLog)
 	args := []string{"--no-defaults", "--datadir=" + data, "--socket=" + socket,
@@ -196,10 +203,8 @@ func runMariaDB(server, dir, data string, port int) (*MariaDB, error) {
 	srv := &MariaDB{Host: "127.0.0.1", Port: port, dir: dir, bin: server, cmd: cmd, done: make(chan struct{})}
 	go func() { srv.err = cmd.Wait(); close(srv.done) }()
 
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Net, cfg.Addr = "root", "unix", socket
+	cfg := rootConfig(dir, "")
 	cfg.Timeout = 2 * time.Second
-	cfg.MultiStatements = false
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		srv.halt()
@@ -227,6 +232,17 @@ func runMariaDB(server, dir, data string, port int) (*MariaDB, error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// socketPath is the unix socket of the server whose directory is dir.
+func socketPath(dir string) string { return filepath.Join(dir, "mysqld.sock") }
+
+// rootConfig logs in as root over the socket of dir's server, to database
+// db ("" for none).
+func rootConfig(dir, db string) *mysql.Config {
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Net, cfg.Addr, cfg.DBName = "root", "unix", socketPath(dir), db
+	return cfg
 }
 
 func (m *MariaDB) answersTCP() bool {
@@ -263,10 +279,7 @@ func (m *MariaDB) halt() {
 // (Halt, Restart), which the shared one must never be.
 func StartMariaDB(t testing.TB) *MariaDB {
 	t.Helper()
-	bins, missing := mariadbBinaries()
-	if missing != "" {
-		MissingTool(t, "%s (apt-get install mariadb-server; the tests start their own server, not the system service)", missing)
-	}
+	bins := needMariaDB(t)
 	srv, err := startMariaDB(bins)
 	if err != nil {
 		t.Fatalf("starting MariaDB: %v", err)
@@ -316,9 +329,7 @@ func (m *MariaDB) Exec(t testing.TB, statements ...string) {
 // cleanup.
 func (m *MariaDB) DB(t testing.TB, db string) *sql.DB {
 	t.Helper()
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Net, cfg.Addr, cfg.DBName = "root", "unix", filepath.Join(m.dir, "mysqld.sock"), db
-	connector, err := mysql.NewConnector(cfg)
+	connector, err := mysql.NewConnector(rootConfig(m.dir, db))
 	if err != nil {
 		t.Fatal(err)
 	}
