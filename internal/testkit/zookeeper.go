@@ -35,9 +35,9 @@ const (
 // ZooKeeper's session bounds in the tests' servers: a tick of 200 ms so
 // that session expiry tests are quick, sessions from 400 ms to 60 s.
 const (
-	ZKTickTime          = 200 * time.Millisecond
-	ZKMinSessionTimeout = 400 * time.Millisecond
-	ZKMaxSessionTimeout = 60 * time.Second
+	zkTickTime          = 200 * time.Millisecond
+	zkMinSessionTimeout = 400 * time.Millisecond
+	zkMaxSessionTimeout = 60 * time.Second
 )
 
 // StartZooKeeper starts a ZooKeeper server (not the system service) on a
@@ -60,7 +60,7 @@ minSessionTimeout=%d
 maxSessionTimeout=%d
 admin.enableServer=false
 4lw.commands.whitelist=
-`, ZKTickTime.Milliseconds(), filepath.Join(dir, "data"), port, ZKMinSessionTimeout.Milliseconds(), ZKMaxSessionTimeout.Milliseconds())
+`, zkTickTime.Milliseconds(), filepath.Join(dir, "data"), port, zkMinSessionTimeout.Milliseconds(), zkMaxSessionTimeout.Milliseconds())
 	cfgFile := filepath.Join(dir, "zoo.cfg")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func (z *ZooKeeper) run(t testing.TB) {
 	var last error
 	Eventually(t, "a session with ZooKeeper on "+z.Addr, 60*time.Second, func() bool {
 		z.Proc.FailIfExited(t)
-		c, err := ConnectZK(z.Addr, 4*time.Second, 2*time.Second)
+		c, err := connectZK(z.Addr, 4*time.Second, 2*time.Second, net.DialTimeout)
 		if err != nil {
 			last = err
 			return false
@@ -113,12 +113,8 @@ func (z *ZooKeeper) Restart(t testing.TB) {
 	z.run(t)
 }
 
-// ConnectZK establishes a session with addr requesting sessionTimeout,
-// within wait; the client logs nowhere.
-func ConnectZK(addr string, sessionTimeout, wait time.Duration) (*zk.Conn, error) {
-	return connectZK(addr, sessionTimeout, wait, net.DialTimeout)
-}
-
+// connectZK establishes a session with addr requesting sessionTimeout,
+// within wait, dialling with dial; the client logs nowhere.
 func connectZK(addr string, sessionTimeout, wait time.Duration, dial zk.Dialer) (*zk.Conn, error) {
 	c, events, err := zk.Connect([]string{addr}, sessionTimeout, zk.WithLogger(quietLogger{}), zk.WithLogInfo(false), zk.WithDialer(dial))
 	if err != nil {
@@ -143,7 +139,14 @@ func connectZK(addr string, sessionTimeout, wait time.Duration, dial zk.Dialer) 
 // requesting sessionTimeout.
 func (z *ZooKeeper) Client(t testing.TB, sessionTimeout time.Duration) *zk.Conn {
 	t.Helper()
-	c, err := ConnectZK(z.Addr, sessionTimeout, 20*time.Second)
+	return z.session(t, sessionTimeout, net.DialTimeout)
+}
+
+// session is a session with the server, dialled with dial, closed at the
+// test's cleanup.
+func (z *ZooKeeper) session(t testing.TB, sessionTimeout time.Duration, dial zk.Dialer) *zk.Conn {
+	t.Helper()
+	c, err := connectZK(z.Addr, sessionTimeout, 20*time.Second, dial)
 	if err != nil {
 		t.Fatalf("%v; ZooKeeper's output:\n%s", err, Short(z.Proc.Out.String()))
 	}
@@ -187,12 +190,7 @@ func (z *ZooKeeper) CrashableClient(t testing.TB, sessionTimeout time.Duration) 
 		}
 		return nc, err
 	}
-	c, err := connectZK(z.Addr, sessionTimeout, 20*time.Second, dial)
-	if err != nil {
-		t.Fatalf("%v; ZooKeeper's output:\n%s", err, Short(z.Proc.Out.String()))
-	}
-	t.Cleanup(c.Close)
-	return c, func() {
+	return z.session(t, sessionTimeout, dial), func() {
 		mu.Lock()
 		defer mu.Unlock()
 		crashed = true
