@@ -95,19 +95,23 @@ func SourceDir() (string, error) {
 	}
 }
 
-// javaSources lists the stand-in's .java files in a stable order.
-func javaSources(src string) ([]string, error) {
+// filesUnder lists the files under root whose names end in suffix ("" for
+// all), in a stable order.
+func filesUnder(root, suffix string) ([]string, error) {
 	var files []string
-	err := filepath.WalkDir(filepath.Join(src, "src"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && strings.HasSuffix(p, ".java") {
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, suffix) {
 			files = append(files, p)
 		}
-		return nil
+		return err
 	})
 	sort.Strings(files)
+	return files, err
+}
+
+// javaSources lists the stand-in's .java files in a stable order.
+func javaSources(src string) ([]string, error) {
+	files, err := filesUnder(filepath.Join(src, "src"), ".java")
 	if err == nil && len(files) == 0 {
 		err = errors.New("no .java files under " + src)
 	}
@@ -118,22 +122,6 @@ func javaSources(src string) ([]string, error) {
 // below it (sql/otter-manager-schema.sql, as in the manager's real jar).
 const resourcesDir = "resources"
 
-// resourceFiles lists the files under src/resources in a stable order.
-func resourceFiles(src string) ([]string, error) {
-	var files []string
-	err := filepath.WalkDir(filepath.Join(src, resourcesDir), func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			files = append(files, p)
-		}
-		return nil
-	})
-	sort.Strings(files)
-	return files, err
-}
-
 // SourceHash identifies the stand-in's sources and resources (for caching
 // compiled jars).
 func SourceHash(src string) (string, error) {
@@ -141,7 +129,7 @@ func SourceHash(src string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	res, err := resourceFiles(src)
+	res, err := filesUnder(filepath.Join(src, resourcesDir), "")
 	if err != nil {
 		return "", err
 	}
@@ -190,7 +178,7 @@ func BuildJar(javac, src, outJar string) error {
 	if err := addTree(zw, classes); err != nil {
 		return err
 	}
-	if err := addResources(zw, src); err != nil {
+	if err := addTree(zw, filepath.Join(src, resourcesDir)); err != nil {
 		return err
 	}
 	if err := zw.Close(); err != nil {
@@ -203,25 +191,13 @@ func BuildJar(javac, src, outJar string) error {
 // jars and tarballs are reproducible.
 var epoch = time.Date(2019, 9, 2, 0, 0, 0, 0, time.UTC)
 
-// addResources adds the files under src/resources to the jar.
-func addResources(zw *zip.Writer, src string) error {
-	return addTree(zw, filepath.Join(src, resourcesDir))
-}
-
 // addTree adds every file under root to the jar, named relative to root,
 // in a stable order.
 func addTree(zw *zip.Writer, root string) error {
-	var files []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			files = append(files, p)
-		}
-		return err
-	})
+	files, err := filesUnder(root, "")
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	sort.Strings(files)
 	for _, p := range files {
 		rel, err := filepath.Rel(root, p)
 		if err != nil {
