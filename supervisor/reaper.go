@@ -12,10 +12,11 @@ import (
 // run again (both happen on Run's goroutine), so its status goes to its
 // channel; every other reaped process is an orphan.
 type reaper struct {
-	waiters map[int]chan ExitStatus
+	child  int             // the main child's pid until it is reaped; 0 otherwise
+	exited chan ExitStatus // receives the main child's status
 }
 
-func newReaper() *reaper { return &reaper{waiters: make(map[int]chan ExitStatus)} }
+func newReaper() *reaper { return &reaper{} }
 
 // start starts cmd and registers it; the returned channel receives its
 // status once it has been reaped.
@@ -23,9 +24,8 @@ func (r *reaper) start(cmd *exec.Cmd) (<-chan ExitStatus, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	ch := make(chan ExitStatus, 1)
-	r.waiters[cmd.Process.Pid] = ch
-	return ch, nil
+	r.child, r.exited = cmd.Process.Pid, make(chan ExitStatus, 1)
+	return r.exited, nil
 }
 
 // reap collects every child that has exited, until none is left to collect
@@ -45,10 +45,9 @@ func (r *reaper) reap(s *Supervisor) (noChildren bool) {
 			return false
 		}
 		st := exitStatusOfUnix(ws)
-		ch, ok := r.waiters[pid]
-		delete(r.waiters, pid)
-		if ok {
-			ch <- st
+		if pid == r.child {
+			r.child = 0
+			r.exited <- st
 			continue
 		}
 		s.orphanReaped(pid, st)

@@ -207,11 +207,12 @@ func classify(sig syscall.Signal, hangupStops bool) action {
 // TTIN and TTOU, the synchronous fault signals, and PROF and 32-34 (which
 // the Go runtime keeps for itself).
 func isForwardable(sig syscall.Signal) bool {
+	if isFault(sig) {
+		return false
+	}
 	switch sig {
 	case syscall.SIGKILL, syscall.SIGSTOP, // cannot be caught
 		syscall.SIGCHLD, syscall.SIGURG, syscall.SIGTTIN, syscall.SIGTTOU,
-		syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGILL,
-		syscall.SIGTRAP, syscall.SIGSYS, syscall.SIGABRT, syscall.SIGSTKFLT,
 		// The Go runtime consumes PROF itself (CPU profiling); it never
 		// reaches os/signal, so it cannot be forwarded.
 		syscall.SIGPROF:

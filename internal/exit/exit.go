@@ -34,22 +34,20 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if len(e.Problems) == 1 {
+		if e.Summary == "" {
+			return e.Problems[0]
+		}
+		return e.Summary + ": " + e.Problems[0]
+	}
+	head := e.Summary
+	if head == "" {
+		head = "invalid settings"
+	}
 	var b strings.Builder
-	switch {
-	case e.Summary != "" && len(e.Problems) == 1:
-		b.WriteString(e.Summary + ": " + e.Problems[0])
-	case e.Summary != "":
-		fmt.Fprintf(&b, "%s: %d problems:", e.Summary, len(e.Problems))
-		for _, p := range e.Problems {
-			b.WriteString("\n  - " + p)
-		}
-	case len(e.Problems) == 1:
-		b.WriteString(e.Problems[0])
-	default:
-		fmt.Fprintf(&b, "invalid settings: %d problems:", len(e.Problems))
-		for _, p := range e.Problems {
-			b.WriteString("\n  - " + p)
-		}
+	fmt.Fprintf(&b, "%s: %d problems:", head, len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  - " + p)
 	}
 	return b.String()
 }

@@ -121,15 +121,8 @@ func BenchmarkTailLatency(b *testing.B) {
 		if _, err := fmt.Fprintf(f, "line %d\n", i); err != nil {
 			b.Fatal(err)
 		}
-		for {
-			if got, _ := out.state(); got > i {
-				break
-			}
-			select {
-			case <-out.seen:
-			case <-time.After(5 * time.Second):
-				b.Fatalf("line %d not copied after 5s", i)
-			}
+		if !out.waitFor(i+1, 5*time.Second) {
+			b.Fatalf("line %d not copied after 5s", i)
 		}
 		worst = max(worst, time.Since(start))
 	}

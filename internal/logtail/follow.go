@@ -189,26 +189,31 @@ func (fl *Follower) readRenamed(emit func([]byte), old fileID) {
 		gens = append(gens, gen{f, id})
 	}
 	for _, g := range gens {
-		fl.readAll(g.f, emit)
+		// The whole generation: it is no longer written. A read error
+		// ends it early; what was read is kept.
+		_, _ = fl.readFrom(g.f, 0, emit)
 		fl.Flush(emit)
 		fl.seen.add(g.id)
 		g.f.Close()
 	}
 }
 
-// readAll reports the whole of f (a generation that is no longer written).
-func (fl *Follower) readAll(f *os.File, emit func([]byte)) {
+// readFrom reports f from off to its end and returns the offset reached.
+func (fl *Follower) readFrom(f *os.File, off int64, emit func([]byte)) (int64, error) {
 	if fl.buf == nil {
 		fl.buf = make([]byte, readChunk)
 	}
-	for off := int64(0); ; {
+	for {
 		n, err := f.ReadAt(fl.buf, off)
 		if n > 0 {
 			off += int64(n)
 			fl.consume(fl.buf[:n], emit)
 		}
-		if err != nil || n == 0 {
-			return
+		if err == io.EOF || n == 0 {
+			return off, nil
+		}
+		if err != nil {
+			return off, err
 		}
 	}
 }
@@ -224,22 +229,11 @@ func (fl *Follower) drain(emit func([]byte)) error {
 		fl.Flush(emit)
 		fl.offset = 0
 	}
-	if fl.buf == nil {
-		fl.buf = make([]byte, readChunk)
+	fl.offset, err = fl.readFrom(fl.f, fl.offset, emit)
+	if err != nil {
+		return fmt.Errorf("read log file: %w", err)
 	}
-	for {
-		n, err := fl.f.ReadAt(fl.buf, fl.offset)
-		if n > 0 {
-			fl.offset += int64(n)
-			fl.consume(fl.buf[:n], emit)
-		}
-		if err == io.EOF || n == 0 {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read log file: %w", err)
-		}
-	}
+	return nil
 }
 
 // consume emits the complete lines of partial+data and keeps the rest.

@@ -126,6 +126,22 @@ func (c *lineChecker) state() (int, []string) {
 	return c.next, append([]string(nil), c.errs...)
 }
 
+// waitFor reports whether the output reaches line n (every line before n
+// has come) within timeout.
+func (c *lineChecker) waitFor(n int, timeout time.Duration) bool {
+	deadline := time.After(timeout)
+	for {
+		if got, _ := c.state(); got >= n {
+			return true
+		}
+		select {
+		case <-c.seen:
+		case <-deadline:
+			return false
+		}
+	}
+}
+
 // A writer doing 10,000 numbered lines a second, its file renamed away and
 // a new one created every 100 ms, for 3 seconds, under the real background
 // loop: every line reaches the output once and in order.
@@ -172,17 +188,9 @@ func TestTailHeavyWritingWithRotationEvery100ms(t *testing.T) {
 			}
 			tick.Stop()
 			f.Close()
-			deadline := time.After(20 * time.Second)
-			for {
-				if got, _ := out.state(); got >= n {
-					break
-				}
-				select {
-				case <-out.seen:
-				case <-deadline:
-					got, errs := out.state()
-					t.Fatalf("after 20s the output reached line %d of %d; %v", got, n, errs)
-				}
+			if !out.waitFor(n, 20*time.Second) {
+				got, errs := out.state()
+				t.Fatalf("after 20s the output reached line %d of %d; %v", got, n, errs)
 			}
 			if got, errs := out.state(); got != n || len(errs) > 0 {
 				t.Errorf("%d lines in %d generations: output reached %d; %d problems: %q", n, gen+1, got, len(errs), errs)
@@ -206,16 +214,8 @@ func TestTailPicksUpNewLinesWithoutWaitingForThePoll(t *testing.T) {
 	}
 	for i := range 3 {
 		appendTo(t, p, fmt.Sprintf("line %d\n", i))
-		deadline := time.After(2 * time.Second)
-		for {
-			if got, _ := out.state(); got > i {
-				break
-			}
-			select {
-			case <-out.seen:
-			case <-deadline:
-				t.Fatalf("line %d not copied after 2s", i)
-			}
+		if !out.waitFor(i+1, 2*time.Second) {
+			t.Fatalf("line %d not copied after 2s", i)
 		}
 	}
 	if _, errs := out.state(); len(errs) > 0 {

@@ -31,10 +31,9 @@ type watcher struct {
 	pending map[uint32]string // rename cookie → the path moved away
 	// origin maps a name to the followed path whose file it now holds,
 	// after one or more renames.
-	origin   map[string]origin
-	seq      uint64 // counts the files that left a followed path
-	overflow bool   // the kernel's queue overflowed: renames were lost
-	buf      []byte
+	origin map[string]origin
+	seq    uint64 // counts the files that left a followed path
+	buf    []byte
 }
 
 const (
@@ -154,8 +153,7 @@ func (w *watcher) apply(buf []byte, isFollowed func(string) bool) (rewatch bool)
 		name := strings.TrimRight(string(buf[start:start+int(ev.Len)]), "\x00")
 		off = start + int(ev.Len)
 		if ev.Mask&unix.IN_Q_OVERFLOW != 0 {
-			w.overflow = true
-			continue
+			continue // the kernel's queue overflowed: those renames are lost
 		}
 		dir, ok := w.byWd[ev.Wd]
 		if !ok {

@@ -145,7 +145,6 @@ func mysqlHost(h string) (string, error) {
 	return tcpTarget(net.JoinHostPort(host, port))
 }
 
-// safeJDBC masks what could hold credentials: the user info's password
 // AfterUserInfo is what follows a JDBC URL's user:password@ (given the
 // text after "//"): its hosts, database and query. The user info ends at
 // the last @ before the query, so that a password holding an unescaped @

@@ -19,9 +19,6 @@ const (
 	Node    Role = "node"
 )
 
-// Roles lists every role.
-var Roles = []Role{Manager, Node}
-
 // ParseRole returns the role named s.
 func ParseRole(s string) (Role, bool) {
 	switch Role(s) {
