@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,14 +64,23 @@ func BenchmarkEntrypointScrapes(b *testing.B) {
 	// Ready: /readyz answers (the default check is none) and the JVM's
 	// hsperfdata is there. /readyz, not /metrics, so that the idle figures
 	// are taken before the first scrape.
-	testkit.Eventually(b, "/readyz 200", 30*time.Second, func() bool {
+	testkit.Eventually(b, "/readyz 200 and the JVM's hsperfdata", 30*time.Second, func() bool {
 		p.FailIfExited(b)
-		resp, err := client.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/readyz")
+		resp, err := client.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/readyz?verbose")
 		if err != nil {
 			return false
 		}
+		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		return resp.StatusCode == 200
+		if err != nil || resp.StatusCode != 200 {
+			return false
+		}
+		m := childPID.FindSubmatch(body)
+		if m == nil {
+			return false
+		}
+		pid, _ := strconv.Atoi(string(m[1])) // digits only
+		return findPerfData("/tmp", pid) != ""
 	}, p.Out.Bytes)
 	idleAnon, idleRSS := procStatus(b, cmd.Process.Pid)
 	_, body := scrape()
@@ -97,6 +107,9 @@ func BenchmarkEntrypointScrapes(b *testing.B) {
 	b.ReportMetric(float64(anon), "RssAnon-KiB")
 	b.ReportMetric(float64(rss), "VmRSS-KiB")
 }
+
+// childPID finds the java child's pid in /readyz?verbose.
+var childPID = regexp.MustCompile(`running \(pid (\d+),`)
 
 // procStatus reads RssAnon and VmRSS (KiB) from /proc/<pid>/status.
 func procStatus(b *testing.B, pid int) (rssAnon, vmRSS int) {

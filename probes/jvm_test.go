@@ -378,8 +378,8 @@ func TestPerfDataGoesAwayWithTheJVM(t *testing.T) {
 	if strings.Contains(text, "jvm_memory_used_bytes") || strings.Contains(text, "otter_java_process_cpu") {
 		t.Error("JVM series still present after the JVM exited")
 	}
-	if FindPerfData("/tmp", p.cmd.Process.Pid) != "" {
-		t.Error("FindPerfData finds a dead JVM's file")
+	if findPerfData("/tmp", p.cmd.Process.Pid) != "" {
+		t.Error("findPerfData finds a dead JVM's file")
 	}
 }
 

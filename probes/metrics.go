@@ -56,7 +56,7 @@ func (s *Server) metricsHandler() http.Handler {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{Namespace: "otter_java", PidFn: s.childPID}),
 		s.signalsForwarded, s.zombiesReaped, s.readyFailures,
 		stateCollector{s},
-		&jvmCollector{dir: s.cfg.PerfDataDir, state: s.snapshot, now: s.now, log: s.log},
+		&jvmCollector{file: s.progress.file, state: s.snapshot, now: s.now, log: s.log},
 	)
 	s.registry.MustRegister(s.cfg.Collectors...)
 	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{
@@ -190,12 +190,10 @@ func (f usageFamilies) collect(ch chan<- prometheus.Metric, name string, u hsper
 
 // jvmCollector reads the running child's hsperfdata file at scrape time.
 type jvmCollector struct {
-	dir   string
+	file  *perfFile
 	state func() state
 	now   func() time.Time
 	log   *zap.Logger
-
-	file perfFile
 
 	mu        sync.Mutex
 	warnedPid int // the pid the missing-file warning was logged for
@@ -270,7 +268,7 @@ func firstByName[T any](items []T, name func(T) string) []T {
 // started, or returns nil. A missing or unreadable file is logged once per
 // child, after the JVM had time to create it.
 func (c *jvmCollector) read(pid int, started time.Time) *hsperf.Snapshot {
-	snap, err := c.file.read(c.dir, pid)
+	snap, err := c.file.read(pid)
 	if err == nil {
 		return snap
 	}
@@ -284,26 +282,29 @@ func (c *jvmCollector) read(pid int, started time.Time) *hsperf.Snapshot {
 	return nil
 }
 
-// perfFile finds and reads the hsperfdata file of the running child: the
-// path is found once per pid and looked for again after a failed read.
+// perfFile finds and reads the hsperfdata file of the running child under
+// dir, for both /metrics and the liveness stall check: the path is found
+// once per pid and looked for again after a failed read.
 type perfFile struct {
+	dir string
+
 	mu   sync.Mutex
 	pid  int
 	path string
 }
 
-// read reads pid's hsperfdata file under dir.
-func (f *perfFile) read(dir string, pid int) (*hsperf.Snapshot, error) {
+// read reads pid's hsperfdata file.
+func (f *perfFile) read(pid int) (*hsperf.Snapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.pid != pid {
 		f.pid, f.path = pid, ""
 	}
 	if f.path == "" {
-		f.path = FindPerfData(dir, pid)
+		f.path = findPerfData(f.dir, pid)
 	}
 	if f.path == "" {
-		return nil, fmt.Errorf("no %s/hsperfdata_*/%d file", dir, pid)
+		return nil, fmt.Errorf("no %s/hsperfdata_*/%d file", f.dir, pid)
 	}
 	snap, err := hsperf.ReadFile(f.path)
 	if err != nil {
@@ -312,9 +313,9 @@ func (f *perfFile) read(dir string, pid int) (*hsperf.Snapshot, error) {
 	return snap, err
 }
 
-// FindPerfData returns the hsperfdata file of pid under dir
+// findPerfData returns the hsperfdata file of pid under dir
 // (dir/hsperfdata_<user>/<pid>, whatever the user), or "".
-func FindPerfData(dir string, pid int) string {
+func findPerfData(dir string, pid int) string {
 	matches, _ := filepath.Glob(filepath.Join(dir, "hsperfdata_*", strconv.Itoa(pid)))
 	for _, m := range matches {
 		if fi, err := os.Stat(m); err == nil && fi.Mode().IsRegular() {

@@ -121,7 +121,7 @@ func NewServer(cfg Config, log *zap.Logger, now func() time.Time) (*Server, erro
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, now: now, check: cfg.Ready, after: time.After,
-		kick: make(chan struct{}, 1), done: make(chan struct{}), progress: &progress{dir: cfg.PerfDataDir}}
+		kick: make(chan struct{}, 1), done: make(chan struct{}), progress: &progress{file: &perfFile{dir: cfg.PerfDataDir}}}
 	if s.check == nil {
 		s.check = noneCheck{}
 	}

@@ -42,9 +42,7 @@ func CheckLivenessStall(stall, readyInterval time.Duration) error {
 // progress remembers the JVM's tick counter and when it last moved, per
 // child pid.
 type progress struct {
-	dir string
-
-	file perfFile
+	file *perfFile
 
 	mu        sync.Mutex
 	pid       int
@@ -62,7 +60,7 @@ func (p *progress) observe(pid int, now time.Time) (still time.Duration, ticks i
 	if p.pid != pid {
 		p.pid, p.seen = pid, false
 	}
-	snap, err := p.file.read(p.dir, pid)
+	snap, err := p.file.read(pid)
 	var v int64
 	ok := err == nil
 	if ok {

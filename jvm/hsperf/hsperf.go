@@ -12,8 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"otter-entrypoint/internal/safefile"
 )
 
 // Sentinel errors, wrapped with details; test them with errors.Is.
@@ -81,18 +82,15 @@ func ReadFile(path string) (*Snapshot, error) {
 	return s, nil
 }
 
-// readBounded reads the file at path as os.ReadFile does, but fails with
-// ErrFormat rather than read more than MaxFileSize bytes.
+// readBounded reads the regular file at path (safefile.Open: whatever else
+// is put there cannot block the scrape), but fails with ErrFormat rather
+// than read more than MaxFileSize bytes.
 func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, fi, err := safefile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRead, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrRead, path, err)
-	}
 	if fi.Size() > MaxFileSize {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrFormat, path, MaxFileSize)
 	}
