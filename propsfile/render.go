@@ -135,7 +135,7 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 	for _, n := range opts.Reserved {
 		reservedNames[n] = struct{}{}
 	}
-	for _, s := range collectEnv(opts.Environ, r.keyIndex(), reservedNames, readSecret, &probs, log) {
+	for _, s := range collectEnv(opts.Environ, r.keyIndex(), reservedNames, ReadSecretFile, &probs, log) {
 		r.set(s.key, s.value, s.src)
 	}
 
@@ -255,9 +255,11 @@ func readDir(dir string) ([]fs.DirEntry, error) {
 	return f.ReadDir(-1)
 }
 
-// readSecret reads a *_FILE variable's file: its content without trailing
-// line terminators.
-func readSecret(path string) (string, error) {
+// ReadSecretFile reads a *_FILE variable's file: at most
+// safefile.MaxSecretSize bytes, trailing line terminators trimmed. The
+// entrypoint's own secret settings (OTTER_REGISTER_PASSWORD_FILE) read
+// theirs with it too, so that every secret file follows one rule.
+func ReadSecretFile(path string) (string, error) {
 	data, err := safefile.ReadFile(path, safefile.MaxSecretSize)
 	if err != nil {
 		return "", err
