@@ -251,8 +251,7 @@ func plan(a *app, role otter.Role, s otterSettings, log *zap.Logger) (*launchPla
 		rejoin: newRejoin(role, s, log)}
 
 	opts := jvm.Options{Role: role, OtterHome: home, RenderDir: s.render.RenderDir, RenderedFile: p.renderedPath,
-		Nid: s.nid, AdvertiseHost: s.advertiseHost}
-	s.java.Apply(&opts)
+		Nid: s.nid, AdvertiseHost: s.advertiseHost, Settings: s.java}
 	if jars, err := jvm.LibJars(home); err == nil {
 		opts.Jars = jars
 	} else {

@@ -377,10 +377,9 @@ func TestSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var o Options
-	s.Apply(&o)
+	o := Options{Settings: s}
 	if o.JavaOptions != "-Xmx1g '-Dx=a b'" || o.MaxMemRatio != 60.5 || o.InitialMemRatio != 10 || !o.Debug || o.DebugPort != 8000 {
-		t.Errorf("Apply = %+v", o)
+		t.Errorf("Options{Settings: s} = %+v", o)
 	}
 	bad := Settings{MaxMemRatio: 150, InitialMemRatio: -2, DebugPort: 0, JavaOptions: `"x`}
 	if p := bad.Validate(); len(p) != 4 {

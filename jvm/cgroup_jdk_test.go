@@ -112,8 +112,7 @@ func TestHeapUnderCgroupLimit(t *testing.T) {
 				if err := c.MakeDirs(); err != nil {
 					t.Fatal(err)
 				}
-				i := indexOf(c.Args, "-classpath")
-				argv := append(append([]string{c.Path}, c.Args[:i]...), "-XX:+PrintFlagsFinal", "-version")
+				argv := append(append([]string{c.Path}, jvmArgs(t, c)...), "-XX:+PrintFlagsFinal", "-version")
 				out, err := runInCgroup(t, cg, argv...)
 				if err != nil {
 					t.Fatalf("java in the cgroup: %v\n%s", err, testkit.Short(out))

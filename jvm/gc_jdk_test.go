@@ -14,7 +14,7 @@ import (
 func jvmArgs(t *testing.T, c Command) []string {
 	t.Helper()
 	i := indexOf(c.Args, "-classpath")
-	if i < 0 {
+	if i == len(c.Args) { // indexOf's "not found"
 		t.Fatalf("no -classpath in %q", c.Args)
 	}
 	return c.Args[:i]

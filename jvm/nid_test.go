@@ -5,9 +5,9 @@ import (
 	"net"
 	"os"
 	"otter-entrypoint/internal/exit"
+	"otter-entrypoint/internal/testkit"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -118,11 +118,11 @@ func TestReadConfNid(t *testing.T) {
 		t.Errorf("long file: %+v", c)
 	}
 	os.Remove(path)
-	if err := syscall.Mkfifo(path, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testkit.Mkfifo(t, path)
 	// Must not block: nobody ever writes into this FIFO.
-	if c := ReadConfNid(home); !c.Found || c.Err == nil || !strings.Contains(c.Err.Error(), "not a regular file") {
+	var c ConfNid
+	testkit.Within(t, "ReadConfNid of a FIFO", func() { c = ReadConfNid(home) })
+	if !c.Found || c.Err == nil || !strings.Contains(c.Err.Error(), "not a regular file") {
 		t.Errorf("FIFO: %+v", c)
 	}
 	os.Remove(path)

@@ -39,6 +39,3 @@ func (s Settings) numberProblems(withPort bool) []string {
 	}
 	return p
 }
-
-// Apply sets o's Settings to s.
-func (s Settings) Apply(o *Options) { o.Settings = s }

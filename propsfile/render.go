@@ -107,9 +107,9 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 	}
 	r := &Result{role: opts.Role, basePath: BaseFile(opts.OtterHome), index: map[string]int{}}
 
-	base, baseOK := loadFile(r.basePath, Source{Kind: SourceBase}, &probs, log, func(err error) string {
-		return fmt.Sprintf("cannot read the base file %s: %v; OTTER_HOME=%s must be an Otter %s release with conf/otter.properties",
-			r.basePath, err, opts.OtterHome, opts.Role)
+	base, baseOK := loadFile(r.basePath, Source{Kind: SourceBase}, &probs, log, func(reason string) string {
+		return fmt.Sprintf("cannot read the base file %s: %s; OTTER_HOME=%s must be an Otter %s release with conf/otter.properties",
+			r.basePath, reason, opts.OtterHome, opts.Role)
 	})
 	if baseOK {
 		r.baseItems = base.Items
@@ -122,8 +122,8 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 	for _, name := range configFiles(opts.ConfigDir, opts.ConfigDirSet, &probs, log) {
 		path := filepath.Join(opts.ConfigDir, name)
 		src := Source{Kind: SourceConfigDir, Name: name}
-		f, ok := loadFile(path, src, &probs, log, func(err error) string {
-			return fmt.Sprintf("cannot read %s from OTTER_CONFIG_DIR: %v", path, err)
+		f, ok := loadFile(path, src, &probs, log, func(reason string) string {
+			return fmt.Sprintf("cannot read %s from OTTER_CONFIG_DIR: %s", path, reason)
 		})
 		if ok {
 			warnTypos(f, path, baseKeys, log)
@@ -135,7 +135,7 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 	for _, n := range opts.Reserved {
 		reservedNames[n] = struct{}{}
 	}
-	for _, s := range collectEnv(opts.Environ, r.keyIndex(), reservedNames, readSecret, &probs, log) {
+	for _, s := range collectEnv(opts.Environ, r.keyIndex(), reservedNames, ReadSecretFile, &probs, log) {
 		r.set(s.key, s.value, s.src)
 	}
 
@@ -161,12 +161,12 @@ func Render(opts Options, log *zap.Logger) (*Result, error) {
 	return r, nil
 }
 
-// loadFile reads and parses one .properties file, reporting a failure as a
-// problem built by describe.
-func loadFile(path string, src Source, probs *problems, log *zap.Logger, describe func(error) string) (*File, bool) {
+// loadFile reads and parses one .properties file, reporting a failure to
+// read it as a problem built by describe from the reason (safefile.Describe).
+func loadFile(path string, src Source, probs *problems, log *zap.Logger, describe func(reason string) string) (*File, bool) {
 	data, err := safefile.ReadFile(path, safefile.MaxPropertiesSize)
 	if err != nil {
-		probs.add("%s", describe(errors.New(safefile.Describe(err))))
+		probs.add("%s", describe(safefile.Describe(err)))
 		return nil, false
 	}
 	f, err := Parse(data)
@@ -179,16 +179,6 @@ func loadFile(path string, src Source, probs *problems, log *zap.Logger, describ
 			zap.String("file", path), zap.String("source", src.String()))
 	}
 	return f, true
-}
-
-// withoutPath drops the path from an *fs.PathError, for messages that name
-// the path already.
-func withoutPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
-	}
-	return err
 }
 
 // hasUTF8Text reports whether data has bytes above 0x7F forming UTF-8.
@@ -223,7 +213,7 @@ func configFiles(dir string, explicit bool, probs *problems, log *zap.Logger) []
 		return nil
 	}
 	if err != nil {
-		probs.add("OTTER_CONFIG_DIR=%s: cannot read the directory: %v", dir, withoutPath(err))
+		probs.add("OTTER_CONFIG_DIR=%s: cannot read the directory: %s", dir, safefile.Describe(err))
 		return nil
 	}
 	var names []string
@@ -265,9 +255,11 @@ func readDir(dir string) ([]fs.DirEntry, error) {
 	return f.ReadDir(-1)
 }
 
-// readSecret reads a *_FILE variable's file: its content without trailing
-// line terminators.
-func readSecret(path string) (string, error) {
+// ReadSecretFile reads a *_FILE variable's file: at most
+// safefile.MaxSecretSize bytes, trailing line terminators trimmed. The
+// entrypoint's own secret settings (OTTER_REGISTER_PASSWORD_FILE) read
+// theirs with it too, so that every secret file follows one rule.
+func ReadSecretFile(path string) (string, error) {
 	data, err := safefile.ReadFile(path, safefile.MaxSecretSize)
 	if err != nil {
 		return "", err
