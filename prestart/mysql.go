@@ -143,10 +143,16 @@ func tables(ctx context.Context, q interface {
 }
 
 // missing lists the names of want that have lacks.
-func missing(want []string, have map[string]bool) []string {
+func missing(want []string, have map[string]bool) []string { return pick(want, have, false) }
+
+// present lists the names of want that have holds.
+func present(want []string, have map[string]bool) []string { return pick(want, have, true) }
+
+// pick lists, in want's order, the names whose have is in.
+func pick(want []string, have map[string]bool, in bool) []string {
 	var out []string
 	for _, w := range want {
-		if !have[w] {
+		if have[w] == in {
 			out = append(out, w)
 		}
 	}
