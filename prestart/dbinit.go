@@ -1,10 +1,8 @@
 package prestart
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -195,13 +193,7 @@ func ServerListJSON(servers []string) (string, error) {
 	if len(servers) == 0 {
 		return "", exit.ConfigError("OTTER_DB_INIT=on needs otter.zookeeper.cluster.default to add the manager's ZooKeeper cluster; set it (OTTER_ZOOKEEPER_CLUSTER_DEFAULT)")
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(servers); err != nil {
-		return "", err
-	}
-	return strings.TrimSuffix(b.String(), "\n"), nil
+	return fastJSON(servers)
 }
 
 // ZooKeeperServers splits otter.zookeeper.cluster.default (host:port
