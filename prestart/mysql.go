@@ -169,7 +169,7 @@ func (l driverLog) Print(v ...any) {
 }
 
 // retry calls try until it succeeds, returns a configuration error (78),
-// ctx ends or timeout passes, waiting between attempts as WaitFor does.
+// ctx ends or timeout passes, waiting between attempts as WaitForChecks does.
 // At the timeout it returns an unavailable error (69) that says what was
 // being done and the last reason.
 func retry(ctx context.Context, what, setting string, timeout time.Duration, log *zap.Logger, try func(ctx context.Context) error) error {
