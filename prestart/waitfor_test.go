@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/internal/otter"
+	"otter-entrypoint/internal/testkit"
 	"slices"
 	"strings"
 	"testing"
@@ -60,14 +61,21 @@ func TestWaitForSucceedsOnceEveryTargetAnswers(t *testing.T) {
 	ln.Close()
 	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
 	defer web.Close()
+	core, logs := observer.New(zap.InfoLevel)
+	log := zaptest.NewLogger(t, zaptest.WrapOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, core) })))
 	done := make(chan error, 1)
 	go func() {
-		done <- WaitForChecks(context.Background(), []string{"tcp://" + addr, web.URL + "/monitor/ok.htm"}, nil, time.Minute, zaptest.NewLogger(t), time.Now)
+		done <- WaitForChecks(context.Background(), []string{"tcp://" + addr, web.URL + "/monitor/ok.htm"}, nil, time.Minute, log, time.Now)
 	}()
+	// The closed port has been tried and found closed (logged at the
+	// first failure): WaitFor must still be waiting.
+	testkit.Eventually(t, "a failed attempt on the closed port", 20*time.Second, func() bool {
+		return logs.FilterMessage("still waiting for dependencies").Len() > 0
+	}, nil)
 	select {
 	case err := <-done:
 		t.Fatalf("WaitFor returned %v while a port was closed", err)
-	case <-time.After(300 * time.Millisecond):
+	default:
 	}
 	ln, err = net.Listen("tcp", addr)
 	if err != nil {
