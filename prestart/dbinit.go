@@ -84,7 +84,7 @@ func (d DBInit) Run(ctx context.Context) error {
 	err := retry(ctx, "connect to "+d.DB.JDBC.String()+" to prepare Otter's tables", "ENTRYPOINT_WAIT_TIMEOUT", d.Timeout, log,
 		func(ctx context.Context) error {
 			var err error
-			db, err = d.DB.open(ctx)
+			db, err = d.DB.Open(ctx)
 			return err
 		})
 	if err != nil {

@@ -41,13 +41,10 @@ type DB struct {
 // attemptTimeout bounds one connection attempt (dial, login, first query).
 const attemptTimeout = waitAttempt
 
-// Open is open for a reader outside this package (the manager's
-// statistics): a pool of up to 4 connections; the caller closes it.
-func (d DB) Open(ctx context.Context) (*sql.DB, error) { return d.open(ctx) }
-
-// open connects to the first host of the URL that answers and logs in. Its
+// Open connects to the first host of the URL that answers and logs in,
+// and returns a pool of up to 4 connections; the caller closes it. Its
 // error says in words what went wrong (see reason).
-func (d DB) open(ctx context.Context) (*sql.DB, error) {
+func (d DB) Open(ctx context.Context) (*sql.DB, error) {
 	var errs []string
 	for i, host := range d.JDBC.Hosts {
 		cfg := d.JDBC.Config(i, d.User, d.Password, attemptTimeout)

@@ -191,7 +191,7 @@ func (r Registrar) Register(ctx context.Context) (string, Cluster, error) {
 	)
 	what := "register node " + r.Node.String() + " in " + r.DB.JDBC.String()
 	err := retry(ctx, what, "ENTRYPOINT_WAIT_TIMEOUT", r.Timeout, log, func(ctx context.Context) error {
-		db, err := r.DB.open(ctx)
+		db, err := r.DB.Open(ctx)
 		if err != nil {
 			return err
 		}
