@@ -1,10 +1,8 @@
 package prestart
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -86,7 +84,7 @@ func (d DBInit) Run(ctx context.Context) error {
 	err := retry(ctx, "connect to "+d.DB.JDBC.String()+" to prepare Otter's tables", "ENTRYPOINT_WAIT_TIMEOUT", d.Timeout, log,
 		func(ctx context.Context) error {
 			var err error
-			db, err = d.DB.open(ctx)
+			db, err = d.DB.Open(ctx)
 			return err
 		})
 	if err != nil {
@@ -115,15 +113,9 @@ func (d DBInit) Run(ctx context.Context) error {
 			return err
 		}
 	case len(m) > 0:
-		var present []string
-		for _, t := range d.Schema.Tables {
-			if have[t] {
-				present = append(present, t)
-			}
-		}
 		return exit.ConfigError(fmt.Sprintf("OTTER_DB_INIT=on: database %s holds some of Otter's tables (%s) but not all (missing: %s); "+
 			"the entrypoint touches nothing in a partly loaded database: finish loading %s by hand, or drop those tables, then start again",
-			d.DB.JDBC.String(), strings.Join(present, ", "), strings.Join(m, ", "), d.Schema.Source))
+			d.DB.JDBC.String(), strings.Join(present(d.Schema.Tables, have), ", "), strings.Join(m, ", "), d.Schema.Source))
 	default:
 		log.Info("Otter's tables are there; nothing to create", zap.String("database", d.DB.JDBC.String()))
 	}
@@ -154,12 +146,7 @@ func (d DBInit) createTables(ctx context.Context, conn *sql.Conn, log *zap.Logge
 	for i, st := range d.Schema.Statements {
 		if _, err := conn.ExecContext(ctx, st); err != nil {
 			have, _ := tables(context.Background(), conn, d.Schema.Tables)
-			var created []string
-			for _, t := range d.Schema.Tables {
-				if have[t] {
-					created = append(created, t)
-				}
-			}
+			created := present(d.Schema.Tables, have)
 			left := "none of its tables were created"
 			if len(created) > 0 {
 				left = "the database now holds " + strings.Join(created, ", ") + ": drop them (or finish by hand) before starting again"
@@ -206,13 +193,7 @@ func ServerListJSON(servers []string) (string, error) {
 	if len(servers) == 0 {
 		return "", exit.ConfigError("OTTER_DB_INIT=on needs otter.zookeeper.cluster.default to add the manager's ZooKeeper cluster; set it (OTTER_ZOOKEEPER_CLUSTER_DEFAULT)")
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(servers); err != nil {
-		return "", err
-	}
-	return strings.TrimSuffix(b.String(), "\n"), nil
+	return fastJSON(servers)
 }
 
 // ZooKeeperServers splits otter.zookeeper.cluster.default (host:port

@@ -4,11 +4,12 @@ import (
 	"archive/zip"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"unicode"
+
+	"otter-entrypoint/internal/safefile"
 )
 
 // SchemaEntry is where Otter's release keeps the manager's schema: inside
@@ -36,7 +37,7 @@ type Schema struct {
 // at and what to do.
 func LoadSchema(home, file string) (Schema, error) {
 	if file != "" {
-		b, err := readLimited(file)
+		b, err := safefile.ReadFile(file, maxSchemaSize)
 		if err != nil {
 			return Schema{}, fmt.Errorf("OTTER_DB_INIT_SCHEMA=%q (environment): cannot read it: %v", file, err)
 		}
@@ -70,15 +71,6 @@ func LoadSchema(home, file string) (Schema, error) {
 	return Schema{}, fmt.Errorf("OTTER_DB_INIT=on, but no schema file was found: OTTER_DB_INIT_SCHEMA is unset and the release has no %s in its manager jar (%s); "+
 		"set OTTER_DB_INIT_SCHEMA to Otter's otter-manager-schema.sql (manager/deployer/src/main/resources/sql in Otter's source), or load the schema yourself and set OTTER_DB_INIT=off",
 		SchemaEntry, looked)
-}
-
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return readAllLimited(f)
 }
 
 func readAllLimited(r io.Reader) ([]byte, error) {

@@ -41,13 +41,10 @@ type DB struct {
 // attemptTimeout bounds one connection attempt (dial, login, first query).
 const attemptTimeout = waitAttempt
 
-// Open is open for a reader outside this package (the manager's
-// statistics): a pool of up to 4 connections; the caller closes it.
-func (d DB) Open(ctx context.Context) (*sql.DB, error) { return d.open(ctx) }
-
-// open connects to the first host of the URL that answers and logs in. Its
+// Open connects to the first host of the URL that answers and logs in,
+// and returns a pool of up to 4 connections; the caller closes it. Its
 // error says in words what went wrong (see reason).
-func (d DB) open(ctx context.Context) (*sql.DB, error) {
+func (d DB) Open(ctx context.Context) (*sql.DB, error) {
 	var errs []string
 	for i, host := range d.JDBC.Hosts {
 		cfg := d.JDBC.Config(i, d.User, d.Password, attemptTimeout)
@@ -143,10 +140,16 @@ func tables(ctx context.Context, q interface {
 }
 
 // missing lists the names of want that have lacks.
-func missing(want []string, have map[string]bool) []string {
+func missing(want []string, have map[string]bool) []string { return pick(want, have, false) }
+
+// present lists the names of want that have holds.
+func present(want []string, have map[string]bool) []string { return pick(want, have, true) }
+
+// pick lists, in want's order, the names whose have is in.
+func pick(want []string, have map[string]bool, in bool) []string {
 	var out []string
 	for _, w := range want {
-		if !have[w] {
+		if have[w] == in {
 			out = append(out, w)
 		}
 	}
@@ -163,7 +166,7 @@ func (l driverLog) Print(v ...any) {
 }
 
 // retry calls try until it succeeds, returns a configuration error (78),
-// ctx ends or timeout passes, waiting between attempts as WaitFor does.
+// ctx ends or timeout passes, waiting between attempts as WaitForChecks does.
 // At the timeout it returns an unavailable error (69) that says what was
 // being done and the last reason.
 func retry(ctx context.Context, what, setting string, timeout time.Duration, log *zap.Logger, try func(ctx context.Context) error) error {

@@ -26,7 +26,7 @@ const NoTablesReason = "reachable, but it has no Otter tables: set OTTER_DB_INIT
 // NoTablesReason, or an incomplete schema.
 func MySQLCheck(d DB, requireTables bool) Check {
 	return Check{Name: d.JDBC.String(), Try: func(ctx context.Context) error {
-		db, err := d.open(ctx)
+		db, err := d.Open(ctx)
 		if err != nil {
 			return err
 		}

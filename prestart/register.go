@@ -191,7 +191,7 @@ func (r Registrar) Register(ctx context.Context) (string, Cluster, error) {
 	)
 	what := "register node " + r.Node.String() + " in " + r.DB.JDBC.String()
 	err := retry(ctx, what, "ENTRYPOINT_WAIT_TIMEOUT", r.Timeout, log, func(ctx context.Context) error {
-		db, err := r.DB.open(ctx)
+		db, err := r.DB.Open(ctx)
 		if err != nil {
 			return err
 		}
@@ -456,10 +456,16 @@ func parametersJSON(stored []byte, want Node, c Cluster) (string, error) {
 		zk["serverList"] = c.Servers
 	}
 	m["zkCluster"] = zk
+	return fastJSON(m)
+}
+
+// fastJSON is v as the manager's fastjson writes it into its tables: map
+// keys sorted, no spaces, no HTML escaping.
+func fastJSON(v any) (string, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return "", err
 	}
 	return strings.TrimSuffix(b.String(), "\n"), nil

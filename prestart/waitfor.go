@@ -18,7 +18,7 @@ import (
 	"go.uber.org/zap"
 )
 
-// Back-off of WaitFor's retries, per target.
+// Back-off of WaitForChecks' retries, per target.
 const (
 	waitFirstDelay = 250 * time.Millisecond
 	waitMaxDelay   = 5 * time.Second
@@ -26,22 +26,16 @@ const (
 	waitLogEvery   = 15 * time.Second
 )
 
-// WaitFor waits until every target accepts a connection: tcp://host:port
-// when a TCP connection opens; http(s)://... when any HTTP answer comes back
-// (any status: the service is up even if it answers 404 or 503, which is
-// all a start-up dependency needs). Each target is retried with exponential
-// back-off (250 ms doubling up to 5 s). Progress (what is still
-// unreachable) is logged at the first failure and then every 15 s. After
-// timeout it returns an *exit.Error with code 69 naming what was
-// unreachable and why; when ctx is cancelled it returns ctx.Err() at once.
-// now is the clock of the progress logs.
-func WaitFor(ctx context.Context, targets []string, timeout time.Duration, log *zap.Logger, now func() time.Time) error {
-	return WaitForChecks(ctx, targets, nil, timeout, log, now)
-}
-
-// WaitForChecks is WaitFor for targets and checks together: each check is
-// tried like a target (same back-off, progress logs and timeout) until its
-// Try succeeds.
+// WaitForChecks waits until every target accepts a connection and every
+// check's Try succeeds: tcp://host:port when a TCP connection opens;
+// http(s)://... when any HTTP answer comes back (any status: the service is
+// up even if it answers 404 or 503, which is all a start-up dependency
+// needs); zookeeper://... when a session is established. Each target and
+// check is retried with exponential back-off (250 ms doubling up to 5 s).
+// Progress (what is still unreachable) is logged at the first failure and
+// then every 15 s. After timeout it returns an *exit.Error with code 69
+// naming what was unreachable and why; when ctx is cancelled it returns
+// ctx.Err() at once. now is the clock of the progress logs.
 func WaitForChecks(ctx context.Context, targets []string, checks []Check, timeout time.Duration, log *zap.Logger, now func() time.Time) error {
 	if len(targets)+len(checks) == 0 {
 		return nil
@@ -150,7 +144,7 @@ func (b *backoff) sleep(ctx context.Context, limit time.Duration) error {
 	}
 }
 
-// unavailable is WaitFor's error at the timeout: every target still
+// unavailable is WaitForChecks' error at the timeout: every target still
 // unreachable, with its last error.
 func unavailable(pending map[string]string, timeout time.Duration) error {
 	var b strings.Builder

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"otter-entrypoint/internal/exit"
 	"otter-entrypoint/internal/otter"
+	"otter-entrypoint/internal/testkit"
 	"slices"
 	"strings"
 	"testing"
@@ -60,14 +61,21 @@ func TestWaitForSucceedsOnceEveryTargetAnswers(t *testing.T) {
 	ln.Close()
 	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
 	defer web.Close()
+	core, logs := observer.New(zap.InfoLevel)
+	log := zaptest.NewLogger(t, zaptest.WrapOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, core) })))
 	done := make(chan error, 1)
 	go func() {
-		done <- WaitFor(context.Background(), []string{"tcp://" + addr, web.URL + "/monitor/ok.htm"}, time.Minute, zaptest.NewLogger(t), time.Now)
+		done <- WaitForChecks(context.Background(), []string{"tcp://" + addr, web.URL + "/monitor/ok.htm"}, nil, time.Minute, log, time.Now)
 	}()
+	// The closed port has been tried and found closed (logged at the
+	// first failure): WaitFor must still be waiting.
+	testkit.Eventually(t, "a failed attempt on the closed port", 20*time.Second, func() bool {
+		return logs.FilterMessage("still waiting for dependencies").Len() > 0
+	}, nil)
 	select {
 	case err := <-done:
 		t.Fatalf("WaitFor returned %v while a port was closed", err)
-	case <-time.After(300 * time.Millisecond):
+	default:
 	}
 	ln, err = net.Listen("tcp", addr)
 	if err != nil {
@@ -91,7 +99,7 @@ func TestWaitForTimesOutWithExitCode69(t *testing.T) {
 	up, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer up.Close()
 	core, logs := observer.New(zap.InfoLevel)
-	err := WaitFor(context.Background(), []string{"tcp://" + closed, "tcp://" + up.Addr().String()}, 700*time.Millisecond, zap.New(core), time.Now)
+	err := WaitForChecks(context.Background(), []string{"tcp://" + closed, "tcp://" + up.Addr().String()}, nil, 700*time.Millisecond, zap.New(core), time.Now)
 	if exit.Code(err) != exit.Unavailable {
 		t.Fatalf("WaitFor = %v (exit code %d); want exit code 69", err, exit.Code(err))
 	}
@@ -109,7 +117,9 @@ func TestWaitForReturnsAtOnceOnCancel(t *testing.T) {
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- WaitFor(ctx, []string{"tcp://" + closed}, time.Hour, zap.NewNop(), time.Now) }()
+	go func() {
+		done <- WaitForChecks(ctx, []string{"tcp://" + closed}, nil, time.Hour, zap.NewNop(), time.Now)
+	}()
 	start := time.Now()
 	cancel()
 	select {
@@ -152,7 +162,7 @@ func TestWaitForTargetsKeepSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	core, logs := observer.New(zapcore.DebugLevel)
-	err = WaitFor(context.Background(), targets, 300*time.Millisecond, zap.New(core), time.Now)
+	err = WaitForChecks(context.Background(), targets, nil, 300*time.Millisecond, zap.New(core), time.Now)
 	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), closed) {
 		t.Errorf("WaitFor error %v: want the target named without the password", err)
 	}
@@ -174,10 +184,10 @@ func TestWaitForTargetsKeepSecrets(t *testing.T) {
 }
 
 func TestWaitForNothingAndBadTargets(t *testing.T) {
-	if err := WaitFor(context.Background(), nil, time.Second, zap.NewNop(), time.Now); err != nil {
+	if err := WaitForChecks(context.Background(), nil, nil, time.Second, zap.NewNop(), time.Now); err != nil {
 		t.Errorf("WaitFor(nothing) = %v", err)
 	}
-	if err := WaitFor(context.Background(), []string{"ftp://x:1"}, time.Second, zap.NewNop(), time.Now); err == nil {
+	if err := WaitForChecks(context.Background(), []string{"ftp://x:1"}, nil, time.Second, zap.NewNop(), time.Now); err == nil {
 		t.Error("WaitFor accepted ftp://")
 	}
 }

@@ -20,7 +20,7 @@ func TestWaitForAZooKeeperSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WaitFor(context.Background(), targets, 30*time.Second, zaptest.NewLogger(t), time.Now); err != nil {
+	if err := WaitForChecks(context.Background(), targets, nil, 30*time.Second, zaptest.NewLogger(t), time.Now); err != nil {
 		t.Fatalf("WaitFor(%q) = %v", targets, err)
 	}
 }
@@ -31,7 +31,7 @@ func TestWaitForZooKeeperTimesOutWithTheReason(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = WaitFor(context.Background(), targets, 800*time.Millisecond, zaptest.NewLogger(t), time.Now)
+	err = WaitForChecks(context.Background(), targets, nil, 800*time.Millisecond, zaptest.NewLogger(t), time.Now)
 	if exit.Code(err) != exit.Unavailable {
 		t.Fatalf("WaitFor = %v (code %d), want 69", err, exit.Code(err))
 	}

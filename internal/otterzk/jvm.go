@@ -1,8 +1,8 @@
 package otterzk
 
 import (
-	"bytes"
 	"os"
+	"slices"
 	"strconv"
 
 	"github.com/prometheus/procfs"
@@ -24,22 +24,16 @@ func NodeJVMAlive(nid int) (bool, error) {
 		return false, err
 	}
 	self := os.Getpid()
-	main := []byte(otter.Node.MainClass())
-	flag := []byte("-Dnid=" + strconv.Itoa(nid))
+	main, flag := otter.Node.MainClass(), "-Dnid="+strconv.Itoa(nid)
 	for _, p := range procs {
 		if p.PID == self {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(p.PID) + "/cmdline")
+		args, err := p.CmdLine()
 		if err != nil {
 			continue // gone meanwhile, or not ours to read
 		}
-		var hasMain, hasNid bool
-		for _, arg := range bytes.Split(b, []byte{0}) {
-			hasMain = hasMain || bytes.Equal(arg, main)
-			hasNid = hasNid || bytes.Equal(arg, flag)
-		}
-		if hasMain && hasNid {
+		if slices.Contains(args, main) && slices.Contains(args, flag) {
 			return true, nil
 		}
 	}
