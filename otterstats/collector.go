@@ -102,9 +102,10 @@ func (c *Collector) Round(ctx context.Context) {
 	c.round.Lock()
 	defer c.round.Unlock()
 	var r Round
+	marks := c.state.Marks() // here: a read outliving its timeout must not touch the state
 	start := c.cfg.Now()
 	r.DB, r.DBErr = bounded(ctx, c.cfg.Timeout, c.dbBusy, func(ctx context.Context) (*DBRead, error) {
-		return c.cfg.DB.Read(ctx, c.state.Marks())
+		return c.cfg.DB.Read(ctx, marks)
 	})
 	mid := c.cfg.Now()
 	r.DBTook = mid.Sub(start)
