@@ -126,19 +126,16 @@ func (s *State) Apply(r Round, now time.Time) []prometheus.Metric {
 		"Otter's statistics: the manager's database answers", "Otter's statistics: cannot read the manager's database; the otter_channel_*, otter_pipeline_*, otter_node_* and otter_log_* series are absent until it answers")
 	s.health(&s.zk, r.ZK != nil && r.ZKErr == nil, r.ZKErr, r.ZKTook, now,
 		"Otter's statistics: ZooKeeper answers", "Otter's statistics: cannot read ZooKeeper; the status, mainstem, node and position series are absent until it answers")
-	if s.db.up {
-		s.count(r.DB)
-		s.inv = r.DB.Inventory
+	if !s.db.up {
+		return s.metrics(nil, nil)
 	}
-	var db *DBRead
-	if s.db.up {
-		db = r.DB
-	}
+	s.count(r.DB)
+	s.inv = r.DB.Inventory
 	var zk *ZKRead
-	if s.zk.up && s.db.up {
+	if s.zk.up {
 		zk = r.ZK
 	}
-	return s.metrics(db, zk)
+	return s.metrics(r.DB, zk)
 }
 
 // health records a source's outcome and logs when it changes.
