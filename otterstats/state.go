@@ -1,9 +1,11 @@
 package otterstats
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -275,19 +277,7 @@ func (s *State) metrics(db *DBRead, zk *ZKRead) []prometheus.Metric {
 }
 
 func cmpTypeKey(a, b TypeKey) int {
-	if a.Pipeline != b.Pipeline {
-		if a.Pipeline < b.Pipeline {
-			return -1
-		}
-		return 1
-	}
-	switch {
-	case a.Type < b.Type:
-		return -1
-	case a.Type > b.Type:
-		return 1
-	}
-	return 0
+	return cmp.Or(cmp.Compare(a.Pipeline, b.Pipeline), strings.Compare(a.Type, b.Type))
 }
 
 func id(n int64) string { return strconv.FormatInt(n, 10) }
