@@ -217,14 +217,11 @@ func (s *State) metrics(db *DBRead, zk *ZKRead) []prometheus.Metric {
 	}
 	// Types each pipeline has ever loaded: their counters start at 0, so
 	// that rate() and increase() see the first rows.
+	keys := slices.AppendSeq(slices.Collect(maps.Keys(db.LastSync)), maps.Keys(s.loaded))
+	slices.SortFunc(keys, cmpTypeKey)
 	types := map[int64][]string{}
-	for _, k := range slices.SortedFunc(maps.Keys(db.LastSync), cmpTypeKey) {
+	for _, k := range slices.Compact(keys) {
 		types[k.Pipeline] = append(types[k.Pipeline], k.Type)
-	}
-	for _, k := range slices.SortedFunc(maps.Keys(s.loaded), cmpTypeKey) {
-		if !slices.Contains(types[k.Pipeline], k.Type) {
-			types[k.Pipeline] = append(types[k.Pipeline], k.Type)
-		}
 	}
 	logs := maps.Clone(s.logs)
 	logs[LogKey{Channel: "-1", Pipeline: "-1", Title: "EXCEPTION"}] += 0
