@@ -28,14 +28,14 @@ type Config struct {
 	DB       DBReader
 	ZK       ZKReader
 	Interval time.Duration // between rounds (Run)
-	Timeout  time.Duration // bounds each source's read (0: ReadTimeout(Interval))
+	Timeout  time.Duration // bounds each source's read (0: readTimeout(Interval))
 	Log      *zap.Logger
 	Now      func() time.Time
 }
 
-// ReadTimeout is the default bound of one source's read: the interval,
+// readTimeout is the default bound of one source's read: the interval,
 // at least 2 s and at most 10 s.
-func ReadTimeout(interval time.Duration) time.Duration {
+func readTimeout(interval time.Duration) time.Duration {
 	return min(max(interval, 2*time.Second), 10*time.Second)
 }
 
@@ -54,7 +54,7 @@ type Collector struct {
 // New returns a collector that serves nothing until its first round.
 func New(cfg Config) *Collector {
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = ReadTimeout(cfg.Interval)
+		cfg.Timeout = readTimeout(cfg.Interval)
 	}
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
@@ -102,9 +102,10 @@ func (c *Collector) Round(ctx context.Context) {
 	c.round.Lock()
 	defer c.round.Unlock()
 	var r Round
+	marks := c.state.Marks() // here: a read outliving its timeout must not touch the state
 	start := c.cfg.Now()
 	r.DB, r.DBErr = bounded(ctx, c.cfg.Timeout, c.dbBusy, func(ctx context.Context) (*DBRead, error) {
-		return c.cfg.DB.Read(ctx, c.state.Marks())
+		return c.cfg.DB.Read(ctx, marks)
 	})
 	mid := c.cfg.Now()
 	r.DBTook = mid.Sub(start)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -223,10 +224,6 @@ func each(ctx context.Context, tx *sql.Tx, query string, args []any, scan func(*
 
 // firstWords names a query in an error: its first line.
 func firstWords(q string) string {
-	for i, c := range q {
-		if c == '\n' {
-			return q[:i]
-		}
-	}
-	return q
+	line, _, _ := strings.Cut(q, "\n")
+	return line
 }

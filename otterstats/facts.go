@@ -12,6 +12,7 @@ package otterstats
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -113,10 +114,8 @@ func ParseChannelStatus(data []byte) (string, bool) {
 	if err := json.Unmarshal([]byte(s), &v); err == nil {
 		s = v
 	}
-	for _, st := range channelStatuses {
-		if s == st {
-			return st, true
-		}
+	if slices.Contains(channelStatuses, s) {
+		return s, true
 	}
 	return "", false
 }
@@ -166,11 +165,8 @@ var logTitles = []string{"EXCEPTION", "DELAYTIME", "PIPELINETIMEOUT", "PROCESSTI
 
 // logTitle is the title label of a LOG_RECORD TITLE.
 func logTitle(title string) string {
-	t := strings.TrimSpace(title)
-	for _, k := range logTitles {
-		if t == k {
-			return k
-		}
+	if t := strings.TrimSpace(title); slices.Contains(logTitles, t) {
+		return t
 	}
 	return "OTHER"
 }

@@ -6,10 +6,6 @@ import (
 	"time"
 )
 
-// DefaultInterval is OTTER_STATS_INTERVAL's default: Otter writes its
-// statistics once a minute.
-const DefaultInterval = 30 * time.Second
-
 // MinInterval bounds OTTER_STATS_INTERVAL from below: each round costs the
 // database a few index dives per pipeline.
 const MinInterval = time.Second

@@ -1,9 +1,11 @@
 package otterstats
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -126,19 +128,16 @@ func (s *State) Apply(r Round, now time.Time) []prometheus.Metric {
 		"Otter's statistics: the manager's database answers", "Otter's statistics: cannot read the manager's database; the otter_channel_*, otter_pipeline_*, otter_node_* and otter_log_* series are absent until it answers")
 	s.health(&s.zk, r.ZK != nil && r.ZKErr == nil, r.ZKErr, r.ZKTook, now,
 		"Otter's statistics: ZooKeeper answers", "Otter's statistics: cannot read ZooKeeper; the status, mainstem, node and position series are absent until it answers")
-	if s.db.up {
-		s.count(r.DB)
-		s.inv = r.DB.Inventory
+	if !s.db.up {
+		return s.metrics(nil, nil)
 	}
-	var db *DBRead
-	if s.db.up {
-		db = r.DB
-	}
+	s.count(r.DB)
+	s.inv = r.DB.Inventory
 	var zk *ZKRead
-	if s.zk.up && s.db.up {
+	if s.zk.up {
 		zk = r.ZK
 	}
-	return s.metrics(db, zk)
+	return s.metrics(r.DB, zk)
 }
 
 // health records a source's outcome and logs when it changes.
@@ -218,14 +217,11 @@ func (s *State) metrics(db *DBRead, zk *ZKRead) []prometheus.Metric {
 	}
 	// Types each pipeline has ever loaded: their counters start at 0, so
 	// that rate() and increase() see the first rows.
+	keys := slices.AppendSeq(slices.Collect(maps.Keys(db.LastSync)), maps.Keys(s.loaded))
+	slices.SortFunc(keys, cmpTypeKey)
 	types := map[int64][]string{}
-	for _, k := range slices.SortedFunc(maps.Keys(db.LastSync), cmpTypeKey) {
+	for _, k := range slices.Compact(keys) {
 		types[k.Pipeline] = append(types[k.Pipeline], k.Type)
-	}
-	for _, k := range slices.SortedFunc(maps.Keys(s.loaded), cmpTypeKey) {
-		if !slices.Contains(types[k.Pipeline], k.Type) {
-			types[k.Pipeline] = append(types[k.Pipeline], k.Type)
-		}
 	}
 	logs := maps.Clone(s.logs)
 	logs[LogKey{Channel: "-1", Pipeline: "-1", Title: "EXCEPTION"}] += 0
@@ -278,19 +274,7 @@ func (s *State) metrics(db *DBRead, zk *ZKRead) []prometheus.Metric {
 }
 
 func cmpTypeKey(a, b TypeKey) int {
-	if a.Pipeline != b.Pipeline {
-		if a.Pipeline < b.Pipeline {
-			return -1
-		}
-		return 1
-	}
-	switch {
-	case a.Type < b.Type:
-		return -1
-	case a.Type > b.Type:
-		return 1
-	}
-	return 0
+	return cmp.Or(cmp.Compare(a.Pipeline, b.Pipeline), strings.Compare(a.Type, b.Type))
 }
 
 func id(n int64) string { return strconv.FormatInt(n, 10) }
