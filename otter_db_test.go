@@ -33,6 +33,26 @@ func secretFile(t *testing.T, secret string) string {
 	return f
 }
 
+// initOtterDB prepares the database at jdbcURL as OTTER_DB_INIT would:
+// the tables of the stand-in release at managerHome and one ZooKeeper
+// cluster of zk.
+func initOtterDB(t *testing.T, managerHome, jdbcURL, user, password string, zk ...string) {
+	t.Helper()
+	schema, err := prestart.LoadSchema(managerHome, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := prestart.ParseJDBC(jdbcURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initDB := prestart.DBInit{DB: prestart.DB{JDBC: j, User: user, Password: password}, Schema: schema,
+		ZooKeeper: zk, Timeout: time.Minute, Log: zap.NewNop()}
+	if err := initDB.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A manager with OTTER_DB_INIT=on against an empty database creates
 // Otter's tables and its ZooKeeper cluster, then starts java.
 func TestManagerDBInitReachesJava(t *testing.T) {
@@ -119,21 +139,11 @@ func TestNodeRegistersAndStarts(t *testing.T) {
 	srv := testkit.SharedMariaDB(t)
 	db := srv.NewDatabase(t)
 	admin, adminPassword := srv.NewUser(t, "GRANT ALL ON `"+db+"`.* TO %s")
-	managerHome := otterstub.Home(t, "manager", filepath.Join(t.TempDir(), "manager"))
-	schema, err := prestart.LoadSchema(managerHome, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The cluster the node registers in is a real ZooKeeper: a registered
 	// node checks its /otter/node/{nid} there before java starts, and the
 	// stand-in registers it.
 	z := testkit.StartZooKeeper(t)
-	j, _ := prestart.ParseJDBC(srv.JDBCURL(db))
-	initDB := prestart.DBInit{DB: prestart.DB{JDBC: j, User: admin, Password: adminPassword}, Schema: schema,
-		ZooKeeper: []string{z.Addr}, Timeout: time.Minute, Log: zap.NewNop()}
-	if err := initDB.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	initOtterDB(t, otterstub.Home(t, "manager", filepath.Join(t.TempDir(), "manager")), srv.JDBCURL(db), admin, adminPassword, z.Addr)
 	q := "`" + db + "`."
 	user, password := srv.NewUser(t, "GRANT SELECT, INSERT, UPDATE ON "+q+"NODE TO %s", "GRANT SELECT ON "+q+"AUTOKEEPER_CLUSTER TO %s")
 
@@ -157,7 +167,7 @@ func TestNodeRegistersAndStarts(t *testing.T) {
 	}
 	var name, ip, params string
 	var port int
-	err = srv.DB(t, db).QueryRow("SELECT NAME, IP, PORT, PARAMETERS FROM NODE WHERE ID = 7").Scan(&name, &ip, &port, &params)
+	err := srv.DB(t, db).QueryRow("SELECT NAME, IP, PORT, PARAMETERS FROM NODE WHERE ID = 7").Scan(&name, &ip, &port, &params)
 	if err != nil {
 		t.Fatalf("no NODE row 7 once java runs: %v", err)
 	}

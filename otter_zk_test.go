@@ -5,7 +5,6 @@ package main
 // testkit on loopback with a 200 ms tick).
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -18,12 +17,10 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
-	"go.uber.org/zap"
 
 	"otter-entrypoint/internal/otterstub"
 	"otter-entrypoint/internal/otterzk"
 	"otter-entrypoint/internal/testkit"
-	"otter-entrypoint/prestart"
 )
 
 // zkNodeEnv is a node with nid whose stand-in registers in z (requesting a
@@ -211,16 +208,7 @@ func TestManagerWaitsForAZooKeeperSession(t *testing.T) {
 	srv := testkit.SharedMariaDB(t)
 	db := srv.NewDatabase(t)
 	user, password := srv.NewUser(t, "GRANT ALL ON `"+db+"`.* TO %s")
-	schema, err := prestart.LoadSchema(home, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, _ := prestart.ParseJDBC(srv.JDBCURL(db))
-	initDB := prestart.DBInit{DB: prestart.DB{JDBC: j, User: user, Password: password}, Schema: schema,
-		ZooKeeper: []string{"zk:2181"}, Timeout: time.Minute, Log: zap.NewNop()}
-	if err := initDB.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	initOtterDB(t, home, srv.JDBCURL(db), user, password, "zk:2181")
 	mute := testkit.MuteListener(t) // accepts, never speaks ZooKeeper
 	env := []string{"OTTER_HOME=" + home, "ENTRYPOINT_RENDER_DIR=" + t.TempDir(),
 		"OTTER_DATABASE_DRIVER_URL=" + srv.JDBCURL(db), "OTTER_DATABASE_DRIVER_USERNAME=" + user,
