@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -82,10 +81,7 @@ func TestManagerDBInitReachesJava(t *testing.T) {
 	if tables != 9 || clusters != 1 || list != `["zk-0.zk:2181","zk-1.zk:2181"]` {
 		t.Errorf("after OTTER_DB_INIT: %d tables, %d clusters (%s); want the stand-in schema's 9 and one cluster", tables, clusters, list)
 	}
-	p.signal(syscall.SIGTERM)
-	if code := p.wait(30 * time.Second); code != 143 {
-		t.Errorf("exit %d after TERM; stderr:\n%s", code, p.stderr.String())
-	}
+	p.stopWithTERM()
 	if !strings.Contains(p.stderr.String(), "Otter's tables created") {
 		t.Errorf("the log does not say the tables were created:\n%s", p.stderr.String())
 	}
@@ -176,10 +172,7 @@ func TestNodeRegistersAndStarts(t *testing.T) {
 		t.Errorf("row %q %q %d %s", name, ip, port, params)
 	}
 	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort), 200, 30*time.Second)
-	p.signal(syscall.SIGTERM)
-	if code := p.wait(30 * time.Second); code != 143 {
-		t.Errorf("exit %d, want 143; stderr:\n%s", code, p.stderr.String())
-	}
+	p.stopWithTERM()
 	if strings.Contains(p.stderr.String(), password) {
 		t.Error("the registrar's password appears in the entrypoint's log")
 	}

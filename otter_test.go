@@ -157,10 +157,7 @@ func TestManagerEndToEnd(t *testing.T) {
 				return strings.Contains(l, otterstub.ManagerRunning)
 			}, nil)
 
-			p.signal(syscall.SIGTERM)
-			if code := p.wait(30 * time.Second); code != 143 {
-				t.Errorf("exit %d after TERM, want 143; stderr:\n%s", code, p.stderr.String())
-			}
+			p.stopWithTERM()
 			if strings.Contains(p.stderr.String(), secret) {
 				t.Errorf("the secret appears in the entrypoint's log")
 			}
@@ -211,10 +208,7 @@ func TestStartupShJavaOptsStart(t *testing.T) {
 				if !strings.Contains(p.stderr.String(), "PermSize") {
 					t.Errorf("no warning names the dropped PermSize flags:\n%s", p.stderr.String())
 				}
-				p.signal(syscall.SIGTERM)
-				if code := p.wait(30 * time.Second); code != 143 {
-					t.Errorf("exit %d, want 143; stderr:\n%s", code, p.stderr.String())
-				}
+				p.stopWithTERM()
 			})
 		}
 	}

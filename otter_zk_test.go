@@ -110,10 +110,7 @@ func TestNodeRejoinsAtOnceAfterKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitHTTP(t, readyz, 503, 10*time.Second)
-	p.signal(syscall.SIGTERM)
-	if code := p.wait(30 * time.Second); code != 143 {
-		t.Errorf("exit %d, want 143; stderr:\n%s", code, p.stderr.String())
-	}
+	p.stopWithTERM()
 }
 
 // TestNodeReadyAgainAfterItsSessionExpired: the JVM's ZooKeeper session
@@ -164,10 +161,7 @@ func TestNodeReadyAgainAfterItsSessionExpired(t *testing.T) {
 	p.expect(10*time.Second, "the stand-in's new registration in its log", func(l string) bool {
 		return strings.Contains(l, "registered "+path+" again in zookeeper")
 	}, nil)
-	p.signal(syscall.SIGTERM)
-	if code := p.wait(30 * time.Second); code != 143 {
-		t.Errorf("exit %d, want 143; stderr:\n%s", code, p.stderr.String())
-	}
+	p.stopWithTERM()
 }
 
 // TestNodeRefusesANidHeldByALiveSession: exit 69 naming nid and session;
@@ -232,10 +226,7 @@ func TestManagerWaitsForAZooKeeperSession(t *testing.T) {
 		if !strings.Contains(p.stderr.String(), `"dependency reachable","target":"zookeeper://`+z.Addr) {
 			t.Errorf("the ZooKeeper session is not what was waited for:\n%s", p.stderr.String())
 		}
-		p.signal(syscall.SIGTERM)
-		if code := p.wait(30 * time.Second); code != 143 {
-			t.Errorf("exit %d, want 143; stderr:\n%s", code, p.stderr.String())
-		}
+		p.stopWithTERM()
 	})
 }
 
