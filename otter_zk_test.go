@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -234,15 +233,13 @@ func TestManagerWaitsForAZooKeeperSession(t *testing.T) {
 // rest (78), each naming the setting.
 func TestZooKeeperSettingsAreChecked(t *testing.T) {
 	home := otterstub.Home(t, "node", filepath.Join(t.TempDir(), "node"))
-	cmd := exec.Command(entrypointBin, "node", "--dry-run")
-	cmd.Env = append(os.Environ(), "OTTER_HOME="+home, "ENTRYPOINT_RENDER_DIR="+t.TempDir(), "OTTER_NID=3",
-		"OTTER_ZK_SERVERS=zk-0:2181,zk-1:99999", "OTTER_ZK_STALE_WAIT=-1s", "ENTRYPOINT_WAIT_TIMEOUT=soon")
-	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 78 {
-		t.Fatalf("exit %v, want 78: %s", err, out)
+	code, out := runToExit(t, []string{"OTTER_HOME=" + home, "ENTRYPOINT_RENDER_DIR=" + t.TempDir(), "OTTER_NID=3",
+		"OTTER_ZK_SERVERS=zk-0:2181,zk-1:99999", "OTTER_ZK_STALE_WAIT=-1s", "ENTRYPOINT_WAIT_TIMEOUT=soon"}, "node", "--dry-run")
+	if code != 78 {
+		t.Fatalf("exit %d, want 78: %s", code, out)
 	}
 	for _, want := range []string{"OTTER_ZK_SERVERS", "99999", "OTTER_ZK_STALE_WAIT", "ENTRYPOINT_WAIT_TIMEOUT"} {
-		if !strings.Contains(string(out), want) {
+		if !strings.Contains(out, want) {
 			t.Errorf("the message does not name %q:\n%s", want, out)
 		}
 	}
