@@ -93,8 +93,7 @@ func TestManagerDBInitReachesJava(t *testing.T) {
 	partial := srv.NewDatabase(t)
 	srv.Exec(t, "CREATE TABLE `"+partial+"`.NODE (ID int)")
 	srv.Exec(t, "GRANT ALL ON `"+partial+"`.* TO '"+user+"'@'%'")
-	env[5] = "OTTER_DATABASE_DRIVER_URL=" + srv.JDBCURL(partial)
-	p = start(t, env, "manager")
+	p = start(t, append(env, "OTTER_DATABASE_DRIVER_URL="+srv.JDBCURL(partial)), "manager") // the last value wins
 	if code := p.wait(60 * time.Second); code != 78 {
 		t.Fatalf("exit %d on a partial schema, want 78; stderr:\n%s", code, p.stderr.String())
 	}
@@ -178,8 +177,7 @@ func TestNodeRegistersAndStarts(t *testing.T) {
 	}
 
 	// The same nid under another name: 78, java never starts.
-	env[len(env)-4] = "OTTER_NODE_NAME=someone-else"
-	p = start(t, env, "node")
+	p = start(t, append(env, "OTTER_NODE_NAME=someone-else"), "node") // the last value wins
 	if code := p.wait(60 * time.Second); code != 78 {
 		t.Fatalf("exit %d on a conflict, want 78; stderr:\n%s", code, p.stderr.String())
 	}
