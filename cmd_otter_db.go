@@ -99,10 +99,7 @@ func planDatabase(role otter.Role, s otterSettings, r *propsfile.Result, p *laun
 		return []string{fmt.Sprintf("%s (from %s): %v; fix it, or set ENTRYPOINT_WAIT_FOR (and OTTER_DB_INIT=off) to start without checking the database",
 			otter.KeyDBURL, keySource(r, otter.KeyDBURL), err)}
 	}
-	user, _ := r.Resolved(otter.KeyDBUser)
-	password, _ := r.Resolved(otter.KeyDBPassword)
-	db := prestart.DB{JDBC: j, User: user, Password: password,
-		Settings: otter.KeyDBURL + ", .username and .password", Log: log}
+	db := managerDB(r, j, log)
 
 	if !s.waitForSet {
 		// The database is checked by logging in; its hosts are no longer
@@ -130,6 +127,16 @@ func planDatabase(role otter.Role, s otterSettings, r *propsfile.Result, p *laun
 	init := prestart.DBInit{DB: db, Schema: schema, ZooKeeper: servers, Timeout: s.launch.WaitTimeout, Log: log}
 	p.before = append(p.before, prestart.Step{Name: "prepare the database (OTTER_DB_INIT)", Run: init.Run})
 	return nil
+}
+
+// managerDB is the manager's database as otter.properties names it: the
+// parsed otter.database.driver.url j, with the username and password
+// rendered beside it.
+func managerDB(r *propsfile.Result, j prestart.JDBC, log *zap.Logger) prestart.DB {
+	user, _ := r.Resolved(otter.KeyDBUser)
+	password, _ := r.Resolved(otter.KeyDBPassword)
+	return prestart.DB{JDBC: j, User: user, Password: password,
+		Settings: otter.KeyDBURL + ", .username and .password", Log: log}
 }
 
 // keySource says where the rendered value of key came from.

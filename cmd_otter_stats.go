@@ -57,11 +57,7 @@ func planStats(role otter.Role, s otterSettings, r *propsfile.Result, p *launchP
 		log.Warn(why + "; the otter_* statistics are off (OTTER_STATS=off silences this)")
 		return nil
 	}
-	user, _ := r.Resolved(otter.KeyDBUser)
-	password, _ := r.Resolved(otter.KeyDBPassword)
-	db := prestart.DB{JDBC: j, User: user, Password: password,
-		Settings: otter.KeyDBURL + ", .username and .password", Log: log}
-	run := &statsRun{db: otterstats.NewDBSource(db.Open), zk: otterstats.NewZKSource(cs, log)}
+	run := &statsRun{db: otterstats.NewDBSource(managerDB(r, j, log).Open), zk: otterstats.NewZKSource(cs, log)}
 	run.c = otterstats.New(otterstats.Config{DB: run.db, ZK: run.zk, Interval: st.Interval, Log: log, Now: now})
 	p.stats = run
 	p.probes.collectors = append(p.probes.collectors, prometheus.Collector(run.c))

@@ -109,14 +109,12 @@ func readProbeSettings(a *app, otterHome, defaultTail string) (probeSettings, []
 			ps.readyInterval = d
 		}
 	}
-	if v, ok := a.getenv("ENTRYPOINT_LIVENESS_STALL"); ok && strings.TrimSpace(v) != "" && !strings.EqualFold(strings.TrimSpace(v), "off") {
-		d, err := time.ParseDuration(strings.TrimSpace(v))
-		switch {
-		case err != nil || d <= 0:
+	if v, _ := a.getenv("ENTRYPOINT_LIVENESS_STALL"); strings.TrimSpace(v) != "" && !strings.EqualFold(strings.TrimSpace(v), "off") {
+		if d, err := time.ParseDuration(strings.TrimSpace(v)); err != nil || d <= 0 {
 			problems = append(problems, fmt.Sprintf("ENTRYPOINT_LIVENESS_STALL=%q: not a positive duration; use off (the default) or e.g. 5m", v))
-		case probes.CheckLivenessStall(d, ps.readyInterval) != nil:
-			problems = append(problems, probes.CheckLivenessStall(d, ps.readyInterval).Error())
-		default:
+		} else if err := probes.CheckLivenessStall(d, ps.readyInterval); err != nil {
+			problems = append(problems, err.Error())
+		} else {
 			ps.livenessStall = d
 		}
 	}

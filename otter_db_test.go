@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +30,26 @@ func secretFile(t *testing.T, secret string) string {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// initOtterDB prepares the database at jdbcURL as OTTER_DB_INIT would:
+// the tables of the stand-in release at managerHome and one ZooKeeper
+// cluster of zk.
+func initOtterDB(t *testing.T, managerHome, jdbcURL, user, password string, zk ...string) {
+	t.Helper()
+	schema, err := prestart.LoadSchema(managerHome, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := prestart.ParseJDBC(jdbcURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initDB := prestart.DBInit{DB: prestart.DB{JDBC: j, User: user, Password: password}, Schema: schema,
+		ZooKeeper: zk, Timeout: time.Minute, Log: zap.NewNop()}
+	if err := initDB.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // A manager with OTTER_DB_INIT=on against an empty database creates
@@ -62,10 +81,7 @@ func TestManagerDBInitReachesJava(t *testing.T) {
 	if tables != 9 || clusters != 1 || list != `["zk-0.zk:2181","zk-1.zk:2181"]` {
 		t.Errorf("after OTTER_DB_INIT: %d tables, %d clusters (%s); want the stand-in schema's 9 and one cluster", tables, clusters, list)
 	}
-	p.signal(syscall.SIGTERM)
-	if code := p.wait(30 * time.Second); code != 143 {
-		t.Errorf("exit %d after TERM; stderr:\n%s", code, p.stderr.String())
-	}
+	p.stopWithTERM()
 	if !strings.Contains(p.stderr.String(), "Otter's tables created") {
 		t.Errorf("the log does not say the tables were created:\n%s", p.stderr.String())
 	}
@@ -77,8 +93,7 @@ func TestManagerDBInitReachesJava(t *testing.T) {
 	partial := srv.NewDatabase(t)
 	srv.Exec(t, "CREATE TABLE `"+partial+"`.NODE (ID int)")
 	srv.Exec(t, "GRANT ALL ON `"+partial+"`.* TO '"+user+"'@'%'")
-	env[5] = "OTTER_DATABASE_DRIVER_URL=" + srv.JDBCURL(partial)
-	p = start(t, env, "manager")
+	p = start(t, append(env, "OTTER_DATABASE_DRIVER_URL="+srv.JDBCURL(partial)), "manager") // the last value wins
 	if code := p.wait(60 * time.Second); code != 78 {
 		t.Fatalf("exit %d on a partial schema, want 78; stderr:\n%s", code, p.stderr.String())
 	}
@@ -119,21 +134,11 @@ func TestNodeRegistersAndStarts(t *testing.T) {
 	srv := testkit.SharedMariaDB(t)
 	db := srv.NewDatabase(t)
 	admin, adminPassword := srv.NewUser(t, "GRANT ALL ON `"+db+"`.* TO %s")
-	managerHome := otterstub.Home(t, "manager", filepath.Join(t.TempDir(), "manager"))
-	schema, err := prestart.LoadSchema(managerHome, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The cluster the node registers in is a real ZooKeeper: a registered
 	// node checks its /otter/node/{nid} there before java starts, and the
 	// stand-in registers it.
 	z := testkit.StartZooKeeper(t)
-	j, _ := prestart.ParseJDBC(srv.JDBCURL(db))
-	initDB := prestart.DBInit{DB: prestart.DB{JDBC: j, User: admin, Password: adminPassword}, Schema: schema,
-		ZooKeeper: []string{z.Addr}, Timeout: time.Minute, Log: zap.NewNop()}
-	if err := initDB.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	initOtterDB(t, otterstub.Home(t, "manager", filepath.Join(t.TempDir(), "manager")), srv.JDBCURL(db), admin, adminPassword, z.Addr)
 	q := "`" + db + "`."
 	user, password := srv.NewUser(t, "GRANT SELECT, INSERT, UPDATE ON "+q+"NODE TO %s", "GRANT SELECT ON "+q+"AUTOKEEPER_CLUSTER TO %s")
 
@@ -157,7 +162,7 @@ func TestNodeRegistersAndStarts(t *testing.T) {
 	}
 	var name, ip, params string
 	var port int
-	err = srv.DB(t, db).QueryRow("SELECT NAME, IP, PORT, PARAMETERS FROM NODE WHERE ID = 7").Scan(&name, &ip, &port, &params)
+	err := srv.DB(t, db).QueryRow("SELECT NAME, IP, PORT, PARAMETERS FROM NODE WHERE ID = 7").Scan(&name, &ip, &port, &params)
 	if err != nil {
 		t.Fatalf("no NODE row 7 once java runs: %v", err)
 	}
@@ -166,17 +171,13 @@ func TestNodeRegistersAndStarts(t *testing.T) {
 		t.Errorf("row %q %q %d %s", name, ip, port, params)
 	}
 	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort), 200, 30*time.Second)
-	p.signal(syscall.SIGTERM)
-	if code := p.wait(30 * time.Second); code != 143 {
-		t.Errorf("exit %d, want 143; stderr:\n%s", code, p.stderr.String())
-	}
+	p.stopWithTERM()
 	if strings.Contains(p.stderr.String(), password) {
 		t.Error("the registrar's password appears in the entrypoint's log")
 	}
 
 	// The same nid under another name: 78, java never starts.
-	env[len(env)-4] = "OTTER_NODE_NAME=someone-else"
-	p = start(t, env, "node")
+	p = start(t, append(env, "OTTER_NODE_NAME=someone-else"), "node") // the last value wins
 	if code := p.wait(60 * time.Second); code != 78 {
 		t.Fatalf("exit %d on a conflict, want 78; stderr:\n%s", code, p.stderr.String())
 	}

@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -105,10 +104,7 @@ func TestManagerServesOtterStats(t *testing.T) {
 	if strings.Contains(body, password) || strings.Contains(p.stderr.String(), password) {
 		t.Error("the database password appears on /metrics or in the log")
 	}
-	p.signal(syscall.SIGTERM)
-	if code := p.wait(30 * time.Second); code != 143 {
-		t.Errorf("exit %d after TERM; stderr:\n%s", code, p.stderr.String())
-	}
+	p.stopWithTERM()
 }
 
 // readmeStatsMetrics returns the names in the first column of README's

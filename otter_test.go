@@ -157,10 +157,7 @@ func TestManagerEndToEnd(t *testing.T) {
 				return strings.Contains(l, otterstub.ManagerRunning)
 			}, nil)
 
-			p.signal(syscall.SIGTERM)
-			if code := p.wait(30 * time.Second); code != 143 {
-				t.Errorf("exit %d after TERM, want 143; stderr:\n%s", code, p.stderr.String())
-			}
+			p.stopWithTERM()
 			if strings.Contains(p.stderr.String(), secret) {
 				t.Errorf("the secret appears in the entrypoint's log")
 			}
@@ -211,10 +208,7 @@ func TestStartupShJavaOptsStart(t *testing.T) {
 				if !strings.Contains(p.stderr.String(), "PermSize") {
 					t.Errorf("no warning names the dropped PermSize flags:\n%s", p.stderr.String())
 				}
-				p.signal(syscall.SIGTERM)
-				if code := p.wait(30 * time.Second); code != 143 {
-					t.Errorf("exit %d, want 143; stderr:\n%s", code, p.stderr.String())
-				}
+				p.stopWithTERM()
 			})
 		}
 	}
@@ -315,13 +309,11 @@ func TestNodeNid(t *testing.T) {
 		if host, _ := os.Hostname(); hasOrdinal(host) {
 			t.Skipf("this machine's host name %q ends in an ordinal", host)
 		}
-		cmd := exec.Command(entrypointBin, "node", "--dry-run")
-		cmd.Env = append(os.Environ(), env...)
-		out, err := cmd.CombinedOutput()
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 78 {
-			t.Fatalf("exit %v, want 78: %s", err, out)
+		code, out := runToExit(t, env, "node", "--dry-run")
+		if code != 78 {
+			t.Fatalf("exit %d, want 78: %s", code, out)
 		}
-		if !strings.Contains(string(out), "OTTER_NID") {
+		if !strings.Contains(out, "OTTER_NID") {
 			t.Errorf("the message does not say how to set the nid: %s", out)
 		}
 	})
@@ -348,13 +340,11 @@ func TestNodeNid(t *testing.T) {
 		if err := os.WriteFile(nidFile, []byte("node-six\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(entrypointBin, "node", "--dry-run")
-		cmd.Env = append(os.Environ(), e...)
-		out, err := cmd.CombinedOutput()
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 78 {
-			t.Fatalf("malformed conf/nid: exit %v, want 78: %s", err, out)
+		code, out := runToExit(t, e, "node", "--dry-run")
+		if code != 78 {
+			t.Fatalf("malformed conf/nid: exit %d, want 78: %s", code, out)
 		}
-		if !strings.Contains(string(out), nidFile) {
+		if !strings.Contains(out, nidFile) {
 			t.Errorf("the message does not name %s: %s", nidFile, out)
 		}
 	})

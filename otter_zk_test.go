@@ -5,11 +5,9 @@ package main
 // testkit on loopback with a 200 ms tick).
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,12 +16,10 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
-	"go.uber.org/zap"
 
 	"otter-entrypoint/internal/otterstub"
 	"otter-entrypoint/internal/otterzk"
 	"otter-entrypoint/internal/testkit"
-	"otter-entrypoint/prestart"
 )
 
 // zkNodeEnv is a node with nid whose stand-in registers in z (requesting a
@@ -113,10 +109,7 @@ func TestNodeRejoinsAtOnceAfterKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitHTTP(t, readyz, 503, 10*time.Second)
-	p.signal(syscall.SIGTERM)
-	if code := p.wait(30 * time.Second); code != 143 {
-		t.Errorf("exit %d, want 143; stderr:\n%s", code, p.stderr.String())
-	}
+	p.stopWithTERM()
 }
 
 // TestNodeReadyAgainAfterItsSessionExpired: the JVM's ZooKeeper session
@@ -167,10 +160,7 @@ func TestNodeReadyAgainAfterItsSessionExpired(t *testing.T) {
 	p.expect(10*time.Second, "the stand-in's new registration in its log", func(l string) bool {
 		return strings.Contains(l, "registered "+path+" again in zookeeper")
 	}, nil)
-	p.signal(syscall.SIGTERM)
-	if code := p.wait(30 * time.Second); code != 143 {
-		t.Errorf("exit %d, want 143; stderr:\n%s", code, p.stderr.String())
-	}
+	p.stopWithTERM()
 }
 
 // TestNodeRefusesANidHeldByALiveSession: exit 69 naming nid and session;
@@ -211,16 +201,7 @@ func TestManagerWaitsForAZooKeeperSession(t *testing.T) {
 	srv := testkit.SharedMariaDB(t)
 	db := srv.NewDatabase(t)
 	user, password := srv.NewUser(t, "GRANT ALL ON `"+db+"`.* TO %s")
-	schema, err := prestart.LoadSchema(home, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, _ := prestart.ParseJDBC(srv.JDBCURL(db))
-	initDB := prestart.DBInit{DB: prestart.DB{JDBC: j, User: user, Password: password}, Schema: schema,
-		ZooKeeper: []string{"zk:2181"}, Timeout: time.Minute, Log: zap.NewNop()}
-	if err := initDB.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	initOtterDB(t, home, srv.JDBCURL(db), user, password, "zk:2181")
 	mute := testkit.MuteListener(t) // accepts, never speaks ZooKeeper
 	env := []string{"OTTER_HOME=" + home, "ENTRYPOINT_RENDER_DIR=" + t.TempDir(),
 		"OTTER_DATABASE_DRIVER_URL=" + srv.JDBCURL(db), "OTTER_DATABASE_DRIVER_USERNAME=" + user,
@@ -244,10 +225,7 @@ func TestManagerWaitsForAZooKeeperSession(t *testing.T) {
 		if !strings.Contains(p.stderr.String(), `"dependency reachable","target":"zookeeper://`+z.Addr) {
 			t.Errorf("the ZooKeeper session is not what was waited for:\n%s", p.stderr.String())
 		}
-		p.signal(syscall.SIGTERM)
-		if code := p.wait(30 * time.Second); code != 143 {
-			t.Errorf("exit %d, want 143; stderr:\n%s", code, p.stderr.String())
-		}
+		p.stopWithTERM()
 	})
 }
 
@@ -255,15 +233,13 @@ func TestManagerWaitsForAZooKeeperSession(t *testing.T) {
 // rest (78), each naming the setting.
 func TestZooKeeperSettingsAreChecked(t *testing.T) {
 	home := otterstub.Home(t, "node", filepath.Join(t.TempDir(), "node"))
-	cmd := exec.Command(entrypointBin, "node", "--dry-run")
-	cmd.Env = append(os.Environ(), "OTTER_HOME="+home, "ENTRYPOINT_RENDER_DIR="+t.TempDir(), "OTTER_NID=3",
-		"OTTER_ZK_SERVERS=zk-0:2181,zk-1:99999", "OTTER_ZK_STALE_WAIT=-1s", "ENTRYPOINT_WAIT_TIMEOUT=soon")
-	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 78 {
-		t.Fatalf("exit %v, want 78: %s", err, out)
+	code, out := runToExit(t, []string{"OTTER_HOME=" + home, "ENTRYPOINT_RENDER_DIR=" + t.TempDir(), "OTTER_NID=3",
+		"OTTER_ZK_SERVERS=zk-0:2181,zk-1:99999", "OTTER_ZK_STALE_WAIT=-1s", "ENTRYPOINT_WAIT_TIMEOUT=soon"}, "node", "--dry-run")
+	if code != 78 {
+		t.Fatalf("exit %d, want 78: %s", code, out)
 	}
 	for _, want := range []string{"OTTER_ZK_SERVERS", "99999", "OTTER_ZK_STALE_WAIT", "ENTRYPOINT_WAIT_TIMEOUT"} {
-		if !strings.Contains(string(out), want) {
+		if !strings.Contains(out, want) {
 			t.Errorf("the message does not name %q:\n%s", want, out)
 		}
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,20 +41,18 @@ func TestProbePortClashesWithOtter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command(entrypointBin, tt.role, "--dry-run")
-			cmd.Env = append(os.Environ(), tt.env...)
-			out, err := cmd.CombinedOutput()
+			code, out := runToExit(t, tt.env, tt.role, "--dry-run")
 			if tt.want == nil {
-				if err != nil {
-					t.Fatalf("exit %v, want 0:\n%s", err, out)
+				if code != 0 {
+					t.Fatalf("exit %d, want 0:\n%s", code, out)
 				}
 				return
 			}
-			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 78 {
-				t.Fatalf("exit %v, want 78:\n%s", err, out)
+			if code != 78 {
+				t.Fatalf("exit %d, want 78:\n%s", code, out)
 			}
 			for _, w := range tt.want {
-				if !strings.Contains(string(out), w) {
+				if !strings.Contains(out, w) {
 					t.Errorf("the message lacks %q:\n%s", w, out)
 				}
 			}

@@ -175,6 +175,16 @@ func (p *proc) signal(sig syscall.Signal) {
 	}
 }
 
+// stopWithTERM sends TERM and expects the entrypoint to stop java and exit
+// with 143 within 30 s.
+func (p *proc) stopWithTERM() {
+	p.t.Helper()
+	p.signal(syscall.SIGTERM)
+	if code := p.wait(30 * time.Second); code != 143 {
+		p.t.Errorf("exit %d after TERM, want 143; stderr:\n%s", code, p.stderr.String())
+	}
+}
+
 // helperEnv is the environment that makes the test binary play a helper.
 func helperEnv(mode string, extra ...string) []string {
 	return append([]string{"OTTER_TEST_HELPER=" + mode, "GODEBUG=asyncpreemptoff=1"}, extra...)
