@@ -152,20 +152,7 @@ func testCluster(t *testing.T, e *e2e) {
 	testkit.Eventually(t, "the JVM's session recorded in the render directory", 20*time.Second, func() bool {
 		return strings.Contains(n.c.logs(), otterzk.SessionID(owners[n.nid]))
 	}, nil)
-	init := n.c.inspect().State.Pid
-	// The children of every thread of the entrypoint: the one that forked
-	// java lists it.
-	var kids string
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", init))
-	for _, task := range tasks {
-		b, _ := os.ReadFile(task)
-		kids += string(b) + " "
-	}
-	java, err := strconv.Atoi(strings.Fields(kids + " x")[0])
-	if err != nil {
-		t.Fatalf("java, the entrypoint's child in the container: %q: %v", kids, err)
-	}
-	if err := syscall.Kill(java, syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(n.c.java().HostPid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	testkit.Eventually(t, "the killed container stops", 30*time.Second, func() bool { return !n.c.inspect().State.Running }, nil)
