@@ -69,7 +69,7 @@ func testCluster(t *testing.T, e *e2e) {
 	admin := z.Client(t, 4*time.Second)
 	db := srv.NewDatabase(t)
 	mgrUser, mgrPassword := srv.NewUser(t, "GRANT ALL ON `"+db+"`.* TO %s")
-	ports := testkit.FreePorts(t, 9)
+	ports := testkit.FreePorts(t, 11)
 	mgrWeb, mgrComm := ports[0], ports[1]
 	listen := func(port int) string { return "ENTRYPOINT_LISTEN=127.0.0.1:" + strconv.Itoa(port) }
 
@@ -123,7 +123,7 @@ func testCluster(t *testing.T, e *e2e) {
 			}})
 		return node{nid: nid, port: port, c: c}
 	}
-	nodes := []node{startNode(1, ports[3], ports[4], ports[5], ports[6]), startNode(2, ports[7], ports[8], ports[8]+1000, ports[8]+1001)}
+	nodes := []node{startNode(1, ports[3], ports[4], ports[5], ports[6]), startNode(2, ports[7], ports[8], ports[9], ports[10])}
 	owners := map[int]int64{}
 	for _, n := range nodes {
 		n.c.waitReady(90 * time.Second) // readiness includes the znode owned by the JVM
