@@ -107,22 +107,13 @@ func TestBuildScriptChecksInputsFirst(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("dry run: exit %d\n%s", code, out)
 	}
-	for _, want := range []string{"docker build -f " + filepath.Join(repoRootForScript(t), "docker/base.Dockerfile") + " -t otter-base:8 --build-arg JRE_IMAGE=eclipse-temurin:8-jre",
+	for _, want := range []string{"docker build -f " + filepath.Join(repoRoot(t), "docker/base.Dockerfile") + " -t otter-base:8 --build-arg JRE_IMAGE=eclipse-temurin:8-jre",
 		"-t otter-manager:4.2.18 --build-arg BASE_IMAGE=otter-base:8", "--build-arg OTTER_SHA256=" + sum(manager),
 		"-t otter-node:4.2.18", "--build-arg OTTER_SHA256=" + sum(node)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run lacks %q:\n%s", want, out)
 		}
 	}
-}
-
-func repoRootForScript(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
 }
 
 // mirrorInSources runs build.sh's own reader of apt sources (the function
@@ -178,7 +169,7 @@ func TestBuildScriptBuildsWorkingImages(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("build.sh: exit %d\n%s", code, lastN(out, 60))
 	}
-	readme := string(readFile(t, filepath.Join(repoRootForScript(t), "README.md")))
+	readme := string(readFile(t, filepath.Join(repoRoot(t), "README.md")))
 	for _, role := range []string{"manager", "node"} {
 		image := prefix + role + ":4.2.18"
 		run := func(args ...string) string {
