@@ -336,7 +336,7 @@ func TestDashboardOnARealPrometheus(t *testing.T) {
 	root := repoRoot(t)
 	work := t.TempDir()
 	bin := filepath.Join(work, "otter-entrypoint")
-	goBuildEntrypoint(t, root, bin)
+	buildEntrypoint(t, root, bin)
 
 	ports := testkit.FreePorts(t, 5)
 	managerProbe, nodeProbe, httpPort, commPort, promPort := ports[0], ports[1], ports[2], ports[3], ports[4]
@@ -622,16 +622,6 @@ func (p *promAPI) ruleHealth(t *testing.T) (bad []string, n int) {
 		}
 	}
 	return bad, n
-}
-
-// goBuildEntrypoint builds the entrypoint from the repository at root.
-func goBuildEntrypoint(t *testing.T, root, out string) {
-	t.Helper()
-	cmd := exec.Command("go", "build", "-o", out, ".")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
 }
 
 // ---- metric names ----
