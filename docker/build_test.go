@@ -40,19 +40,15 @@ func buildScript(t *testing.T, pathDir string, args ...string) (int, string) {
 func standInTarballs(t *testing.T) (manager, node string) {
 	t.Helper()
 	dir := t.TempDir()
-	managerHome, nodeHome := otterstub.BuildRelease(t, filepath.Join(dir, "release"))
-	write := func(role, home string) string {
-		var buf bytes.Buffer
-		if err := otterstub.WriteReleaseTarball(&buf, home, ""); err != nil {
-			t.Fatal(err)
-		}
+	tarballs := releaseTarballs(t, filepath.Join(dir, "release"))
+	write := func(role string) string {
 		p := filepath.Join(dir, otterstub.TarballName(role))
-		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(p, tarballs[role], 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
-	return write("manager", managerHome), write("node", nodeHome)
+	return write("manager"), write("node")
 }
 
 // TestBuildScriptChecksInputsFirst: a missing, unchecksummed, damaged or
