@@ -92,13 +92,7 @@ func TestDevStack(t *testing.T) {
 					t.Errorf("%s: want one replica", name)
 				}
 				images[name] = s.Spec.Template.Spec.Containers[0].Image
-				var svc *corev1.Service
-				for i := range r.services {
-					if r.services[i].Name == name {
-						svc = &r.services[i]
-					}
-				}
-				if svc == nil || !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(s.Spec.Template.Labels)) {
+				if svc := r.service(name); svc == nil || !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(s.Spec.Template.Labels)) {
 					t.Errorf("no Service %s selecting its pods", name)
 				}
 			}
