@@ -40,19 +40,15 @@ func buildScript(t *testing.T, pathDir string, args ...string) (int, string) {
 func standInTarballs(t *testing.T) (manager, node string) {
 	t.Helper()
 	dir := t.TempDir()
-	managerHome, nodeHome := otterstub.BuildRelease(t, filepath.Join(dir, "release"))
-	write := func(role, home string) string {
-		var buf bytes.Buffer
-		if err := otterstub.WriteReleaseTarball(&buf, home, ""); err != nil {
-			t.Fatal(err)
-		}
+	tarballs := releaseTarballs(t, filepath.Join(dir, "release"))
+	write := func(role string) string {
 		p := filepath.Join(dir, otterstub.TarballName(role))
-		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(p, tarballs[role], 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
-	return write("manager", managerHome), write("node", nodeHome)
+	return write("manager"), write("node")
 }
 
 // TestBuildScriptChecksInputsFirst: a missing, unchecksummed, damaged or
@@ -107,22 +103,13 @@ func TestBuildScriptChecksInputsFirst(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("dry run: exit %d\n%s", code, out)
 	}
-	for _, want := range []string{"docker build -f " + filepath.Join(repoRootForScript(t), "docker/base.Dockerfile") + " -t otter-base:8 --build-arg JRE_IMAGE=eclipse-temurin:8-jre",
+	for _, want := range []string{"docker build -f " + filepath.Join(repoRoot(t), "docker/base.Dockerfile") + " -t otter-base:8 --build-arg JRE_IMAGE=eclipse-temurin:8-jre",
 		"-t otter-manager:4.2.18 --build-arg BASE_IMAGE=otter-base:8", "--build-arg OTTER_SHA256=" + sum(manager),
 		"-t otter-node:4.2.18", "--build-arg OTTER_SHA256=" + sum(node)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run lacks %q:\n%s", want, out)
 		}
 	}
-}
-
-func repoRootForScript(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
 }
 
 // mirrorInSources runs build.sh's own reader of apt sources (the function
@@ -178,7 +165,7 @@ func TestBuildScriptBuildsWorkingImages(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("build.sh: exit %d\n%s", code, lastN(out, 60))
 	}
-	readme := string(readFile(t, filepath.Join(repoRootForScript(t), "README.md")))
+	readme := string(readFile(t, filepath.Join(repoRoot(t), "README.md")))
 	for _, role := range []string{"manager", "node"} {
 		image := prefix + role + ":4.2.18"
 		run := func(args ...string) string {

@@ -2,7 +2,7 @@ package docker
 
 import (
 	"net/url"
-	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -92,13 +92,7 @@ func TestDevStack(t *testing.T) {
 					t.Errorf("%s: want one replica", name)
 				}
 				images[name] = s.Spec.Template.Spec.Containers[0].Image
-				var svc *corev1.Service
-				for i := range r.services {
-					if r.services[i].Name == name {
-						svc = &r.services[i]
-					}
-				}
-				if svc == nil || !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(s.Spec.Template.Labels)) {
+				if svc := r.service(name); svc == nil || !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(s.Spec.Template.Labels)) {
 					t.Errorf("no Service %s selecting its pods", name)
 				}
 			}
@@ -151,7 +145,8 @@ func TestDevStack(t *testing.T) {
 			}
 			user, _ := envValue(node, "OTTER_REGISTER_USERNAME")
 			script := strings.ReplaceAll(strings.Join(jc.Command, "\n"), "\\`", "`")
-			for _, g := range readmeGrants(t) {
+			grants := readmeGrants(t)
+			for _, g := range grants {
 				if !strings.Contains(script, g) {
 					t.Errorf("the registrar Job lacks README's %q", g)
 				}
@@ -159,8 +154,8 @@ func TestDevStack(t *testing.T) {
 					t.Errorf("README's grant %q is not for OTTER_REGISTER_USERNAME %s", g, user)
 				}
 			}
-			if n := strings.Count(script, "GRANT "); n != len(readmeGrants(t)) {
-				t.Errorf("the registrar Job has %d GRANTs, README %d", n, len(readmeGrants(t)))
+			if n := strings.Count(script, "GRANT "); n != len(grants) {
+				t.Errorf("the registrar Job has %d GRANTs, README %d", n, len(grants))
 			}
 		})
 	}
@@ -184,10 +179,7 @@ func secretOf(t *testing.T, spec corev1.PodSpec, c corev1.Container, setting str
 // readmeGrants are the GRANT statements of README.md's registrar account.
 func readmeGrants(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := readFile(t, filepath.Join(repoRoot(t), "README.md"))
 	g := regexp.MustCompile("(?m)^GRANT [^\n]*;$").FindAllString(string(b), -1)
 	if len(g) != 2 {
 		t.Fatalf("README.md has %d GRANT lines, want the registrar's 2: %q", len(g), g)

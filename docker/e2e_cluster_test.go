@@ -69,7 +69,7 @@ func testCluster(t *testing.T, e *e2e) {
 	admin := z.Client(t, 4*time.Second)
 	db := srv.NewDatabase(t)
 	mgrUser, mgrPassword := srv.NewUser(t, "GRANT ALL ON `"+db+"`.* TO %s")
-	ports := testkit.FreePorts(t, 9)
+	ports := testkit.FreePorts(t, 11)
 	mgrWeb, mgrComm := ports[0], ports[1]
 	listen := func(port int) string { return "ENTRYPOINT_LISTEN=127.0.0.1:" + strconv.Itoa(port) }
 
@@ -123,7 +123,7 @@ func testCluster(t *testing.T, e *e2e) {
 			}})
 		return node{nid: nid, port: port, c: c}
 	}
-	nodes := []node{startNode(1, ports[3], ports[4], ports[5], ports[6]), startNode(2, ports[7], ports[8], ports[8]+1000, ports[8]+1001)}
+	nodes := []node{startNode(1, ports[3], ports[4], ports[5], ports[6]), startNode(2, ports[7], ports[8], ports[9], ports[10])}
 	owners := map[int]int64{}
 	for _, n := range nodes {
 		n.c.waitReady(90 * time.Second) // readiness includes the znode owned by the JVM
@@ -152,33 +152,18 @@ func testCluster(t *testing.T, e *e2e) {
 	testkit.Eventually(t, "the JVM's session recorded in the render directory", 20*time.Second, func() bool {
 		return strings.Contains(n.c.logs(), otterzk.SessionID(owners[n.nid]))
 	}, nil)
-	init := n.c.inspect().State.Pid
-	// The children of every thread of the entrypoint: the one that forked
-	// java lists it.
-	var kids string
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", init))
-	for _, task := range tasks {
-		b, _ := os.ReadFile(task)
-		kids += string(b) + " "
-	}
-	java, err := strconv.Atoi(strings.Fields(kids + " x")[0])
-	if err != nil {
-		t.Fatalf("java, the entrypoint's child in the container: %q: %v", kids, err)
-	}
-	if err := syscall.Kill(java, syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(n.c.java().HostPid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	testkit.Eventually(t, "the killed container stops", 30*time.Second, func() bool { return !n.c.inspect().State.Running }, nil)
 	if ok, stat, _ := admin.Exists(path); !ok || stat.EphemeralOwner != owners[n.nid] {
 		t.Fatalf("the killed JVM's znode should outlive it (session 30 s): exists %v", ok)
 	}
-	begin := time.Now()
-	n.c.started = begin
+	n.c.started = time.Now()
 	if err := e.api.startContainer(ctx, n.c.id); err != nil {
 		t.Fatal(err)
 	}
-	n.c.waitReady(60 * time.Second)
-	took := time.Since(begin)
+	took := n.c.waitReady(60 * time.Second)
 	t.Logf("docker start after java was killed to /readyz 200: %v", took.Round(time.Millisecond))
 	if took > 25*time.Second {
 		t.Errorf("the rejoin took %v: the old session (30 s) was waited for", took)

@@ -133,6 +133,22 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
+// releaseTarballs builds the stand-in's release under dir and returns its
+// manager and node release tarballs, by role.
+func releaseTarballs(t testing.TB, dir string) map[string][]byte {
+	t.Helper()
+	managerHome, nodeHome := otterstub.BuildRelease(t, dir)
+	tarballs := map[string][]byte{}
+	for role, home := range map[string]string{"manager": managerHome, "node": nodeHome} {
+		var buf bytes.Buffer
+		if err := otterstub.WriteReleaseTarball(&buf, home, ""); err != nil {
+			t.Fatal(err)
+		}
+		tarballs[role] = buf.Bytes()
+	}
+	return tarballs
+}
+
 // setupE2E connects to the daemon (skipping loudly without one) and builds
 // the three images from the shipped Dockerfiles.
 func setupE2E(t testing.TB) *e2e {
@@ -153,15 +169,7 @@ func setupE2E(t testing.TB) *e2e {
 	work := t.TempDir()
 	bin := filepath.Join(work, "otter-entrypoint")
 	buildEntrypoint(t, root, bin)
-	managerHome, nodeHome := otterstub.BuildRelease(t, filepath.Join(work, "release"))
-	tarballs := map[string][]byte{}
-	for role, home := range map[string]string{"manager": managerHome, "node": nodeHome} {
-		var buf bytes.Buffer
-		if err := otterstub.WriteReleaseTarball(&buf, home, ""); err != nil {
-			t.Fatal(err)
-		}
-		tarballs[role] = buf.Bytes()
-	}
+	tarballs := releaseTarballs(t, filepath.Join(work, "release"))
 
 	files := []contextFile{
 		{"go.mod", 0o644, readFile(t, filepath.Join(root, "go.mod"))},

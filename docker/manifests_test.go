@@ -79,6 +79,16 @@ func (r *rendered) statefulSet(t *testing.T, name string) appsv1.StatefulSet {
 	return appsv1.StatefulSet{}
 }
 
+// service returns the Service named name, or nil.
+func (r *rendered) service(name string) *corev1.Service {
+	for i := range r.services {
+		if r.services[i].Name == name {
+			return &r.services[i]
+		}
+	}
+	return nil
+}
+
 // node is the otter-node StatefulSet.
 func (r *rendered) node(t *testing.T) appsv1.StatefulSet { return r.statefulSet(t, "otter-node") }
 
@@ -644,12 +654,7 @@ func TestStatefulSetNids(t *testing.T) {
 
 			// Every pod has a stable DNS name through a headless Service
 			// that publishes it before it is ready.
-			var headless *corev1.Service
-			for i := range r.services {
-				if r.services[i].Name == s.Spec.ServiceName {
-					headless = &r.services[i]
-				}
-			}
+			headless := r.service(s.Spec.ServiceName)
 			if headless == nil {
 				t.Fatalf("serviceName %q has no Service", s.Spec.ServiceName)
 			}

@@ -336,7 +336,7 @@ func TestDashboardOnARealPrometheus(t *testing.T) {
 	root := repoRoot(t)
 	work := t.TempDir()
 	bin := filepath.Join(work, "otter-entrypoint")
-	goBuildEntrypoint(t, root, bin)
+	buildEntrypoint(t, root, bin)
 
 	ports := testkit.FreePorts(t, 5)
 	managerProbe, nodeProbe, httpPort, commPort, promPort := ports[0], ports[1], ports[2], ports[3], ports[4]
@@ -426,9 +426,9 @@ scrape_configs:
 
 	// The rules evaluate on real series without error.
 	testkit.Eventually(t, "every rule evaluated, healthy", 30*time.Second, func() bool {
-		bad, n := api.ruleHealth(t)
+		bad, n := api.ruleHealth()
 		return n > 0 && len(bad) == 0
-	}, func() []byte { bad, _ := api.ruleHealth(t); return []byte(strings.Join(bad, "\n")) })
+	}, func() []byte { bad, _ := api.ruleHealth(); return []byte(strings.Join(bad, "\n")) })
 
 	// The node loses its registration: the alert's expression holds.
 	admin := z.Client(t, 4*time.Second)
@@ -563,42 +563,40 @@ func (p *promAPI) hasData(q dashQuery) bool {
 		p.answers = map[string]string{}
 	}
 	expr := grafanaVars.Replace(q.expr)
-	var res struct {
-		Status string `json:"status"`
-		Data   struct {
-			Result []json.RawMessage `json:"result"`
-		} `json:"data"`
-	}
-	path, params := "/api/v1/query", url.Values{"query": {expr}}
-	if q.labelValues {
-		path = "/api/v1/series"
-		params = url.Values{"match[]": {expr}, "start": {strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 10)}}
-	}
+	var status string
+	var results []json.RawMessage
 	var raw string
 	var err error
 	if q.labelValues {
-		var series struct {
+		var res struct {
 			Status string            `json:"status"`
 			Data   []json.RawMessage `json:"data"`
 		}
-		raw, err = p.get(path, params, &series)
-		res.Status, res.Data.Result = series.Status, series.Data
+		raw, err = p.get("/api/v1/series", url.Values{"match[]": {expr}, "start": {strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 10)}}, &res)
+		status, results = res.Status, res.Data
 	} else {
-		raw, err = p.get(path, params, &res)
+		var res struct {
+			Status string `json:"status"`
+			Data   struct {
+				Result []json.RawMessage `json:"result"`
+			} `json:"data"`
+		}
+		raw, err = p.get("/api/v1/query", url.Values{"query": {expr}}, &res)
+		status, results = res.Status, res.Data.Result
 	}
 	if err != nil {
 		p.answers[q.expr] = err.Error()
 		return false
 	}
 	p.answers[q.expr] = testkit.Short(raw)
-	return res.Status == "success" && len(res.Data.Result) > 0
+	return status == "success" && len(results) > 0
 }
 
 func (p *promAPI) lastAnswer(q dashQuery) string { return p.answers[q.expr] }
 
 // ruleHealth returns the rules whose last evaluation failed or has not
 // happened, and how many rules there are.
-func (p *promAPI) ruleHealth(t *testing.T) (bad []string, n int) {
+func (p *promAPI) ruleHealth() (bad []string, n int) {
 	var res struct {
 		Data struct {
 			Groups []struct {
@@ -622,16 +620,6 @@ func (p *promAPI) ruleHealth(t *testing.T) (bad []string, n int) {
 		}
 	}
 	return bad, n
-}
-
-// goBuildEntrypoint builds the entrypoint from the repository at root.
-func goBuildEntrypoint(t *testing.T, root, out string) {
-	t.Helper()
-	cmd := exec.Command("go", "build", "-o", out, ".")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
 }
 
 // ---- metric names ----
