@@ -390,10 +390,9 @@ func LibJars(otterHome string) ([]string, error) {
 	return jars, nil
 }
 
-// Redacted returns the arguments with the value of every -Dkey=value whose
-// key names a secret (secret.IsKey) replaced by secret.Mask, and the
-// secrets of URL values masked (secret.RedactURL), for logs and --dry-run
-// output.
+// Redacted returns the arguments with every -Dkey=value's value as
+// secret.Shown has it (masked when the key names a secret, a URL's secrets
+// redacted), for logs and --dry-run output.
 func (c Command) Redacted() []string {
 	out := make([]string, len(c.Args))
 	for i, a := range c.Args {
@@ -406,13 +405,7 @@ func (c Command) Redacted() []string {
 		if !ok {
 			continue
 		}
-		v := kv[len(k)+1:]
-		switch {
-		case secret.IsKey(k):
-			out[i] = "-D" + k + "=" + secret.Mask
-		case strings.Contains(v, "://"):
-			out[i] = "-D" + k + "=" + secret.RedactURL(v)
-		}
+		out[i] = "-D" + k + "=" + secret.Shown(kv[len(k)+1:], secret.IsKey(k))
 	}
 	return out
 }

@@ -360,15 +360,10 @@ func (r *Result) Map() map[string]string {
 // secret query value inside a URL (a JDBC URL with user:password@ or
 // ?password=) redacted, unless showSecrets.
 func (e Entry) shown(showSecrets bool) string {
-	switch {
-	case showSecrets || e.Value == "":
+	if showSecrets || e.Value == "" {
 		return e.Value
-	case e.Secret:
-		return Mask
-	case strings.Contains(e.Value, "://"):
-		return secret.RedactURL(e.Value)
 	}
-	return e.Value
+	return secret.Shown(e.Value, e.Secret)
 }
 
 // Bytes returns the rendered file as pure-ASCII text: a header, the base

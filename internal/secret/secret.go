@@ -21,3 +21,15 @@ func IsKey(name string) bool {
 
 // Mask is what is shown instead of a secret value.
 const Mask = "******"
+
+// Shown is value as people may see it: Mask when it is a secret, a URL's
+// password or secret query values redacted (RedactURL), else value.
+func Shown(value string, isSecret bool) string {
+	switch {
+	case isSecret:
+		return Mask
+	case strings.Contains(value, "://"):
+		return RedactURL(value)
+	}
+	return value
+}
