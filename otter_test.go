@@ -18,7 +18,6 @@ import (
 
 	"otter-entrypoint/internal/otterstub"
 	"otter-entrypoint/internal/testkit"
-	"otter-entrypoint/jvm"
 )
 
 // configDir lays out a ConfigMap-like directory (Kubernetes' ..data
@@ -306,10 +305,8 @@ func TestNodeNid(t *testing.T) {
 		}
 	})
 	t.Run("neither nid nor ordinal", func(t *testing.T) {
-		if host, _ := os.Hostname(); hasOrdinal(host) {
-			t.Skipf("this machine's host name %q ends in an ordinal", host)
-		}
-		code, out := runToExit(t, env, "node", "--dry-run")
+		requireUnshare(t)
+		code, out := cmdToExit(t, underHostName("otter-node", "node", "--dry-run"), env)
 		if code != 78 {
 			t.Fatalf("exit %d, want 78: %s", code, out)
 		}
@@ -318,19 +315,20 @@ func TestNodeNid(t *testing.T) {
 		}
 	})
 	t.Run("conf/nid of images built the seed's way", func(t *testing.T) {
-		if host, _ := os.Hostname(); hasOrdinal(host) {
-			t.Skipf("this machine's host name %q ends in an ordinal", host)
-		}
+		requireUnshare(t)
 		seeded := otterstub.Home(t, "node", filepath.Join(t.TempDir(), "node"))
 		nidFile := filepath.Join(seeded, "conf", "nid")
 		e := []string{"OTTER_HOME=" + seeded, "ENTRYPOINT_RENDER_DIR=" + t.TempDir()}
 		if err := os.WriteFile(nidFile, []byte("6\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		lines, err := dryRun(e, "node")
+		cmd := underHostName("otter-node", "node", "--dry-run")
+		cmd.Env = append(os.Environ(), e...)
+		dry, err := cmd.Output()
 		if err != nil {
 			t.Fatal(err)
 		}
+		lines := strings.Split(strings.TrimRight(string(dry), "\n"), "\n")
 		if !slices.Contains(lines, "-Dnid=6") {
 			t.Errorf("no -Dnid=6 from %s in %q", nidFile, lines)
 		}
@@ -340,7 +338,7 @@ func TestNodeNid(t *testing.T) {
 		if err := os.WriteFile(nidFile, []byte("node-six\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		code, out := runToExit(t, e, "node", "--dry-run")
+		code, out := cmdToExit(t, underHostName("otter-node", "node", "--dry-run"), e)
 		if code != 78 {
 			t.Fatalf("malformed conf/nid: exit %d, want 78: %s", code, out)
 		}
@@ -355,7 +353,7 @@ func TestNodeNid(t *testing.T) {
 			if offset != "" {
 				e = append(e, "OTTER_NID_OFFSET="+offset)
 			}
-			cmd := exec.Command("unshare", "--uts", "sh", "-c", `hostname otter-node-3 && exec "$0" node --dry-run`, entrypointBin)
+			cmd := underHostName("otter-node-3", "node", "--dry-run")
 			cmd.Env = append(os.Environ(), e...)
 			out, err := cmd.Output()
 			if err != nil {
@@ -368,11 +366,11 @@ func TestNodeNid(t *testing.T) {
 	})
 }
 
-// hasOrdinal is whether the node would take its nid from host's name: the
-// entrypoint's own rule.
-func hasOrdinal(host string) bool {
-	_, ok := jvm.HostOrdinal(host)
-	return ok
+// underHostName is the entrypoint run with args in a UTS namespace of its
+// own named host (unshare, as root: requireUnshare), so that what the nid
+// rule sees does not depend on this machine's name.
+func underHostName(host string, args ...string) *exec.Cmd {
+	return exec.Command("unshare", append([]string{"--uts", "sh", "-c", `hostname "$0" && exec "$@"`, host, entrypointBin}, args...)...)
 }
 
 func TestNodeEndToEnd(t *testing.T) {

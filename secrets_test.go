@@ -31,7 +31,14 @@ func noSecretIn(t *testing.T, what, text string, secrets ...string) {
 // its whole output.
 func runToExit(t *testing.T, env []string, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(entrypointBin, args...)
+	return cmdToExit(t, exec.Command(entrypointBin, args...), env)
+}
+
+// cmdToExit is runToExit for a command that runs the entrypoint (under
+// unshare, say).
+func cmdToExit(t *testing.T, cmd *exec.Cmd, env []string) (int, string) {
+	t.Helper()
+	args := cmd.Args
 	cmd.Env = append(append(os.Environ(), "ENTRYPOINT_LISTEN=127.0.0.1:0"), env...)
 	timer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
 	defer timer.Stop()
