@@ -533,7 +533,7 @@ func prestartSteps(a *app, role otter.Role, s otterSettings, p *launchPlan, log 
 	return steps
 }
 
-// redactedAll masks the secrets of every URL in urls (netcheck.RedactURL).
+// redactedAll masks the secrets of every URL in urls (secret.RedactURL).
 func redactedAll(urls []string) []string {
 	out := make([]string, len(urls))
 	for i, u := range urls {
