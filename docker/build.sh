@@ -163,7 +163,8 @@ version="$(git -C "$root" describe --always --dirty 2>/dev/null || echo dev)"
 dist="$root/docker/dist"
 mkdir -p "$dist"
 staged=()
-cleanup() { for f in "${staged[@]}"; do rm -f "$f"; done; }
+temps=()
+cleanup() { for f in "${staged[@]}"; do rm -f "$f"; done; for d in "${temps[@]}"; do rm -rf "$d"; done; }
 trap cleanup EXIT
 stage() { # file name: copy an input into docker/dist/ (the Dockerfiles take it from there)
   local dst="$dist/$2"
@@ -178,7 +179,8 @@ if $debootstrap; then
   if [ -z "$entrypoint_binary" ]; then
     # No golang image without a registry: build with this machine's Go.
     command -v go >/dev/null || die "--base-from-debootstrap builds otter-entrypoint with go, which is missing (or pass --entrypoint-binary)"
-    entrypoint_binary="$(mktemp -d)/otter-entrypoint"
+    temps+=("$(mktemp -d)")
+    entrypoint_binary="${temps[-1]}/otter-entrypoint"
     run env -C "$root" CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=$version" -o "$entrypoint_binary" .
   fi
 fi
